@@ -1,0 +1,70 @@
+"""Application bootstrap: QApplication, main window, TensorFlow loading in the background, excepthook.
+
+``cnnviz`` opens the window at once and imports TensorFlow on a worker thread; ``cnnviz --smoke`` builds the
+window, spins the event loop once and exits 0 (used by tests and by the packaged bundle's self-check).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+_T_START = time.perf_counter()
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="cnnviz", description="Desktop studio for learning CNNs")
+    parser.add_argument("--smoke", action="store_true",
+                        help="build the main window, run the event loop once, exit 0 (self-test)")
+    parser.add_argument("--no-tensorflow", action="store_true",
+                        help="do not import TensorFlow in the background (shape arithmetic still works)")
+    from cnnviz import __version__
+
+    parser.add_argument("--version", action="version", version=f"cnnviz {__version__}")
+    return parser.parse_args(argv)
+
+
+def _check_display() -> str | None:
+    """A message when Qt has no screen to draw on (Linux without X11/Wayland), else None."""
+    if sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM"):
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            return ("cnnviz: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set).\n"
+                    "  On a machine without a screen, run it under a virtual one:  xvfb-run cnnviz\n"
+                    "  or use the headless commands:  cnnviz-cli --help")
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv if argv is not None else sys.argv[1:])
+    if args.smoke:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    problem = _check_display()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from cnnviz.qt.main_window import MainWindow, install_excepthook
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("cnnviz")
+    app.setOrganizationName("cnnviz")
+    window = MainWindow(load_tensorflow=not (args.smoke or args.no_tensorflow))
+    install_excepthook(window)
+    window.show()
+    if args.smoke:
+        app.processEvents()
+        ok = window.isVisible()
+        window.close()
+        print(f"cnnviz smoke: window {'shown' if ok else 'NOT shown'} after "
+              f"{time.perf_counter() - _T_START:.2f} s")
+        return 0 if ok else 1
+    QTimer.singleShot(0, window.start_background_work)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,76 @@
+"""ModelSpec -> keras.Model, and the sub-model that returns every layer's activations.
+
+Keras is imported inside the functions: importing cnnviz.core stays instant (the GUI imports TensorFlow in the
+background).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .shapes import infer_shapes
+from .spec import ModelSpec, SpecError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+
+def _keras_layer(layers, kind: str, name: str, p: dict):
+    if kind == "Conv2D":
+        return layers.Conv2D(p["filters"], tuple(p["kernel_size"]), strides=tuple(p["strides"]),
+                             padding=p["padding"], activation=p["activation"], use_bias=p["use_bias"], name=name)
+    if kind in ("MaxPooling2D", "AveragePooling2D"):
+        strides = None if p["strides"] is None else tuple(p["strides"])
+        cls = layers.MaxPooling2D if kind == "MaxPooling2D" else layers.AveragePooling2D
+        return cls(tuple(p["pool_size"]), strides=strides, padding=p["padding"], name=name)
+    if kind == "Dropout":
+        return layers.Dropout(p["rate"], name=name)
+    if kind == "SpatialDropout2D":
+        return layers.SpatialDropout2D(p["rate"], name=name)
+    if kind == "BatchNormalization":
+        return layers.BatchNormalization(momentum=p["momentum"], epsilon=p["epsilon"], name=name)
+    if kind == "Flatten":
+        return layers.Flatten(name=name)
+    if kind == "GlobalAveragePooling2D":
+        return layers.GlobalAveragePooling2D(name=name)
+    if kind == "Dense":
+        return layers.Dense(p["units"], activation=p["activation"], use_bias=p["use_bias"], name=name)
+    if kind == "Activation":
+        return layers.Activation(p["activation"], name=name)
+    raise SpecError(f"unsupported layer type {kind}")
+
+
+def build_model(spec: ModelSpec, *, check: bool = True) -> "keras.Model":
+    """A functional keras.Model for ``spec`` (input ``(None, H, W, C)``), layers named as in the spec.
+
+    With ``check`` (default) the spec is validated first and SpecError lists every problem; pass
+    ``check=False`` to let Keras itself judge (used by the tests that compare both).
+    """
+    if check:
+        report = infer_shapes(spec)
+        if report.problems:
+            raise SpecError("; ".join(p.message for p in report.problems))
+    import keras
+
+    inputs = keras.Input(shape=tuple(spec.input_shape), name="input")
+    x = inputs
+    for layer in spec.layers:
+        x = _keras_layer(keras.layers, layer.kind, layer.name, layer.params)(x)
+    return keras.Model(inputs, x, name=_keras_model_name(spec.name))
+
+
+def _keras_model_name(name: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() or ch in "_-" else "_" for ch in name).strip("_")
+    return cleaned or "model"
+
+
+def activation_model(model: "keras.Model") -> "keras.Model":
+    """A model with the same input returning the output of every layer after the input, in order.
+
+    Built from ``model.inputs`` and ``layer.output`` (``model.input`` fails on Keras 3 Sequential models that
+    were only built).
+    """
+    import keras
+
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs  # a bare tensor: no structure warning
+    return keras.Model(inputs, [layer.output for layer in layers], name=f"{model.name}_activations")

@@ -1,0 +1,466 @@
+"""Model specification: the JSON-able description of a CNN that every part of cnnviz works from.
+
+A :class:`ModelSpec` is an input shape ``(H, W, C)`` and an ordered list of :class:`LayerSpec`. A spec may hold
+invalid values (a kernel larger than its input, a filter count of 0): the builder keeps what the user typed and
+shows the problem at the layer, so validation *reports* problems (:func:`validate`) instead of refusing to
+store them. Only structurally broken documents (not JSON, unknown layer type, wrong value types) are refused on
+load, with a :class:`SpecError` that says where and why.
+
+Pure Python: no TensorFlow, no Qt.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+SCHEMA_ID = "cnnviz.model-spec"
+
+ACTIVATIONS = ("linear", "relu", "sigmoid", "softmax", "tanh", "elu", "selu", "gelu", "swish", "leaky_relu")
+PADDINGS = ("valid", "same")
+
+
+class SpecError(ValueError):
+    """A spec document or value that cannot be used, with a message meant for the user."""
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    """One editable parameter of a layer type.
+
+    kind: "int", "pair" (two positive ints, height x width), "optional_pair" (pair or None = same as pool),
+    "float", "choice", "bool".
+    """
+
+    name: str
+    kind: str
+    default: Any
+    label: str
+    help: str = ""
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    max_exclusive: bool = False
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    """A layer type the spec supports, with its editable fields and a one-line explanation."""
+
+    name: str
+    keras_class: str
+    fields: tuple[FieldDef, ...]
+    summary: str
+    prefix: str  # for default names: conv, pool, fc, ...
+
+    def field(self, name: str) -> FieldDef:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def defaults(self) -> dict[str, Any]:
+        return {f.name: copy.deepcopy(f.default) for f in self.fields}
+
+
+_PADDING = FieldDef("padding", "choice", "valid", "Padding", "valid: no padding, the output shrinks; "
+                    "same: zero-pad so that output size = ceil(input / stride)", choices=PADDINGS)
+_ACT = FieldDef("activation", "choice", "relu", "Activation", "non-linearity applied to each output",
+                choices=ACTIVATIONS)
+_BIAS = FieldDef("use_bias", "bool", True, "Use bias", "add one learnable bias per output channel / unit")
+_RATE = FieldDef("rate", "float", 0.5, "Rate", "fraction of inputs set to zero during training",
+                 minimum=0.0, maximum=1.0, max_exclusive=True)
+
+LAYER_KINDS: dict[str, LayerKind] = {
+    k.name: k
+    for k in (
+        LayerKind("Conv2D", "Conv2D", (
+            FieldDef("filters", "int", 32, "Filters", "number of kernels = output channels", minimum=1,
+                     maximum=4096),
+            FieldDef("kernel_size", "pair", [3, 3], "Kernel size", "height x width of each kernel",
+                     minimum=1, maximum=255),
+            FieldDef("strides", "pair", [1, 1], "Strides", "step of the kernel in rows x columns",
+                     minimum=1, maximum=255),
+            _PADDING, _ACT, _BIAS,
+        ), "2D convolution: slides learnable kernels over the input", "conv"),
+        LayerKind("MaxPooling2D", "MaxPooling2D", (
+            FieldDef("pool_size", "pair", [2, 2], "Pool size", "height x width of the pooling window",
+                     minimum=1, maximum=255),
+            FieldDef("strides", "optional_pair", None, "Strides", "step of the window; empty = pool size",
+                     minimum=1, maximum=255),
+            _PADDING,
+        ), "Max pooling: keeps the largest value of each window (no parameters)", "pool"),
+        LayerKind("AveragePooling2D", "AveragePooling2D", (
+            FieldDef("pool_size", "pair", [2, 2], "Pool size", "height x width of the pooling window",
+                     minimum=1, maximum=255),
+            FieldDef("strides", "optional_pair", None, "Strides", "step of the window; empty = pool size",
+                     minimum=1, maximum=255),
+            _PADDING,
+        ), "Average pooling: keeps the mean of each window (no parameters)", "avgpool"),
+        LayerKind("Dropout", "Dropout", (_RATE,),
+                  "Dropout: zeroes random inputs while training, scales the rest by 1/(1-rate)", "dropout"),
+        LayerKind("SpatialDropout2D", "SpatialDropout2D", (_RATE,),
+                  "Spatial dropout: zeroes whole feature maps while training", "spatial_dropout"),
+        LayerKind("BatchNormalization", "BatchNormalization", (
+            FieldDef("momentum", "float", 0.99, "Momentum", "for the moving mean and variance",
+                     minimum=0.0, maximum=1.0),
+            FieldDef("epsilon", "float", 1e-3, "Epsilon", "added to the variance to avoid division by zero",
+                     minimum=0.0, maximum=1.0, max_exclusive=True),
+        ), "Batch normalization: normalises each channel (2 trainable + 2 moving statistics per channel)",
+            "batch_norm"),
+        LayerKind("Flatten", "Flatten", (), "Flatten: unrolls H x W x C into one vector (no parameters)",
+                  "flatten"),
+        LayerKind("GlobalAveragePooling2D", "GlobalAveragePooling2D", (),
+                  "Global average pooling: one mean per channel (no parameters)", "gap"),
+        LayerKind("Dense", "Dense", (
+            FieldDef("units", "int", 128, "Units", "number of outputs (neurons)", minimum=1, maximum=1_000_000),
+            _ACT, _BIAS,
+        ), "Fully connected layer: every output sees every input", "fc"),
+        LayerKind("Activation", "Activation", (
+            FieldDef("activation", "choice", "relu", "Activation", "non-linearity applied element-wise",
+                     choices=ACTIVATIONS),
+        ), "Activation: applies a non-linearity (no parameters)", "activation"),
+    )
+}
+
+# Names people (and Keras) also use for the same layers.
+KIND_ALIASES = {"MaxPool2D": "MaxPooling2D", "AvgPool2D": "AveragePooling2D", "AveragePool2D": "AveragePooling2D",
+                "BatchNorm": "BatchNormalization", "GlobalAvgPool2D": "GlobalAveragePooling2D",
+                "Conv2d": "Conv2D", "Linear": "Dense"}
+
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")
+
+
+def canonical_kind(kind: str) -> str:
+    """The supported layer type called ``kind`` (aliases accepted); SpecError if unknown."""
+    name = KIND_ALIASES.get(kind, kind)
+    if name not in LAYER_KINDS:
+        raise SpecError(f"unknown layer type {kind!r}; supported: {', '.join(LAYER_KINDS)}")
+    return name
+
+
+@dataclass
+class LayerSpec:
+    """One layer: its type (a key of LAYER_KINDS), a unique name, and its parameters."""
+
+    kind: str
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def make(cls, kind: str, name: str, **params: Any) -> "LayerSpec":
+        """A layer with defaults for every parameter not given. Pairs may be given as an int."""
+        kind = canonical_kind(kind)
+        merged = LAYER_KINDS[kind].defaults()
+        unknown = set(params) - set(merged)
+        if unknown:
+            raise SpecError(f"layer {name!r} ({kind}): unknown parameter(s) {', '.join(sorted(unknown))}")
+        for key, value in params.items():
+            merged[key] = _normalise_value(LAYER_KINDS[kind].field(key), value)
+        return cls(kind, name, merged)
+
+    @property
+    def layer_kind(self) -> LayerKind:
+        return LAYER_KINDS[self.kind]
+
+    def describe(self) -> str:
+        """Short human description, e.g. 'Conv2D 32 5x5 same relu'."""
+        p = self.params
+        if self.kind == "Conv2D":
+            k, s = p["kernel_size"], p["strides"]
+            stride = "" if list(s) == [1, 1] else f" /{_pair_text(s)}"
+            return f"Conv2D {p['filters']} {_pair_text(k)}{stride} {p['padding']} {p['activation']}"
+        if self.kind in ("MaxPooling2D", "AveragePooling2D"):
+            s = p["strides"]
+            stride = "" if s is None else f" /{_pair_text(s)}"
+            return f"{self.kind} {_pair_text(p['pool_size'])}{stride} {p['padding']}"
+        if self.kind in ("Dropout", "SpatialDropout2D"):
+            return f"{self.kind} {p['rate']:g}"
+        if self.kind == "Dense":
+            return f"Dense {p['units']} {p['activation']}"
+        if self.kind == "Activation":
+            return f"Activation {p['activation']}"
+        return self.kind
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.kind, "name": self.name, **copy.deepcopy(self.params)}
+
+
+def _pair_text(p: Any) -> str:
+    try:
+        return f"{p[0]}x{p[1]}"
+    except (TypeError, IndexError, KeyError):
+        return str(p)
+
+
+@dataclass
+class ModelSpec:
+    """A model: ``input_shape`` is (H, W, C) in pixels and channels; ``layers`` in order."""
+
+    input_shape: tuple[int, int, int]
+    layers: list[LayerSpec] = field(default_factory=list)
+    name: str = "model"
+    description: str = ""
+
+    def copy(self) -> "ModelSpec":
+        return copy.deepcopy(self)
+
+    def layer_names(self) -> list[str]:
+        return [layer.name for layer in self.layers]
+
+    def unique_name(self, prefix: str) -> str:
+        """A layer name ``prefix_N`` not used yet in this spec."""
+        used = set(self.layer_names())
+        n = 1
+        while f"{prefix}_{n}" in used:
+            n += 1
+        return f"{prefix}_{n}"
+
+    def new_layer(self, kind: str, **params: Any) -> LayerSpec:
+        kind = canonical_kind(kind)
+        return LayerSpec.make(kind, self.unique_name(LAYER_KINDS[kind].prefix), **params)
+
+    # --- JSON ---------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA_ID,
+            "schema_version": SCHEMA_VERSION,
+            "name": self.name,
+            "description": self.description,
+            "input_shape": list(self.input_shape),
+            "layers": [layer.to_dict() for layer in self.layers],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "ModelSpec":
+        return spec_from_dict(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> "ModelSpec":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SpecError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise SpecError(f"not valid JSON: {exc}") from None
+        return spec_from_dict(data)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the spec as JSON atomically (temp file + rename): a crash never leaves half a file."""
+        atomic_write_text(Path(path), self.to_json() + "\n")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "ModelSpec":
+        path = Path(path)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise SpecError(f"{path}: no such file") from None
+        except IsADirectoryError:
+            raise SpecError(f"{path}: is a folder, not a model spec file") from None
+        except OSError as exc:
+            raise SpecError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise SpecError(f"{path}: not a text file (a model spec is JSON)") from None
+        try:
+            return cls.from_json(text)
+        except SpecError as exc:
+            raise SpecError(f"{path}: {exc}") from None
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same folder and an atomic rename."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+# --- loading and normalising -------------------------------------------------------------------------
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _normalise_value(fdef: FieldDef, value: Any) -> Any:
+    """Coerce a JSON value to the field's storage form; SpecError if the *type* is wrong.
+
+    Out-of-range values of the right type are kept (validate() reports them) so nothing typed is lost.
+    """
+    where = f"{fdef.name}"
+    if fdef.kind == "int":
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if not _is_int(value):
+            raise SpecError(f"{where} must be a whole number, got {value!r}")
+        return value
+    if fdef.kind in ("pair", "optional_pair"):
+        if value is None and fdef.kind == "optional_pair":
+            return None
+        if _is_int(value):
+            return [value, value]
+        if isinstance(value, (list, tuple)) and len(value) == 2 and all(_is_int(v) for v in value):
+            return [int(value[0]), int(value[1])]
+        raise SpecError(f"{where} must be a whole number or a pair [height, width] of whole numbers, got {value!r}")
+    if fdef.kind == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise SpecError(f"{where} must be a number, got {value!r}")
+        return float(value)
+    if fdef.kind == "choice":
+        if not isinstance(value, str):
+            raise SpecError(f"{where} must be one of {', '.join(fdef.choices)}, got {value!r}")
+        return value.lower()
+    if fdef.kind == "bool":
+        if not isinstance(value, bool):
+            raise SpecError(f"{where} must be true or false, got {value!r}")
+        return value
+    raise AssertionError(fdef.kind)
+
+
+def spec_from_dict(data: Any) -> ModelSpec:
+    """Build a ModelSpec from parsed JSON; SpecError with a specific message for anything malformed."""
+    if not isinstance(data, dict):
+        raise SpecError(f"a model spec is a JSON object, got {type(data).__name__}")
+    schema = data.get("schema", SCHEMA_ID)
+    if schema != SCHEMA_ID:
+        raise SpecError(f"not a cnnviz model spec (schema {schema!r}, expected {SCHEMA_ID!r})")
+    version = data.get("schema_version")
+    if version is None:
+        raise SpecError("missing 'schema_version' (is this a cnnviz model spec?)")
+    if not _is_int(version):
+        raise SpecError(f"'schema_version' must be a whole number, got {version!r}")
+    if version > SCHEMA_VERSION:
+        raise SpecError(f"spec schema version {version} is newer than this cnnviz understands ({SCHEMA_VERSION}); "
+                        "update cnnviz to open it")
+    if version < 1:
+        raise SpecError(f"unknown spec schema version {version}")
+    shape = data.get("input_shape")
+    if not (isinstance(shape, (list, tuple)) and len(shape) == 3 and all(_is_int(v) for v in shape)):
+        raise SpecError(f"'input_shape' must be [height, width, channels] of whole numbers, got {shape!r}")
+    name = data.get("name", "model")
+    if not isinstance(name, str):
+        raise SpecError(f"'name' must be a string, got {name!r}")
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise SpecError(f"'description' must be a string, got {description!r}")
+    layers_data = data.get("layers")
+    if not isinstance(layers_data, list):
+        raise SpecError(f"'layers' must be a list of layer objects, got {type(layers_data).__name__}")
+    layers = []
+    for i, item in enumerate(layers_data, start=1):
+        if not isinstance(item, dict):
+            raise SpecError(f"layer {i}: must be an object with 'type' and 'name', got {item!r}")
+        kind = item.get("type")
+        lname = item.get("name")
+        if not isinstance(kind, str):
+            raise SpecError(f"layer {i}: missing or invalid 'type' (got {kind!r})")
+        if not isinstance(lname, str):
+            raise SpecError(f"layer {i}: missing or invalid 'name' (got {lname!r})")
+        params = {k: v for k, v in item.items() if k not in ("type", "name")}
+        try:
+            layers.append(LayerSpec.make(kind, lname, **params))
+        except SpecError as exc:
+            raise SpecError(f"layer {i} ({lname}): {exc}") from None
+    return ModelSpec(tuple(int(v) for v in shape), layers, name=name, description=description)
+
+
+# --- validation of values (shape problems are found by shapes.py) -----------------------------------
+
+@dataclass(frozen=True)
+class Problem:
+    """A problem found in a spec. ``layer`` is the 0-based layer index, or None for the model itself."""
+
+    layer: int | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def layer_label(index: int, layer: LayerSpec) -> str:
+    return f"layer {index + 1} ({layer.name})"
+
+
+def field_problems(fdef: FieldDef, value: Any) -> str | None:
+    """Why ``value`` is not acceptable for ``fdef`` (range, choice), or None."""
+    def bounded(v: float) -> str | None:
+        if fdef.minimum is not None and v < fdef.minimum:
+            return f"must be at least {fdef.minimum:g}, got {v:g}"
+        if fdef.maximum is not None:
+            if fdef.max_exclusive and v >= fdef.maximum:
+                return f"must be below {fdef.maximum:g}, got {v:g}"
+            if not fdef.max_exclusive and v > fdef.maximum:
+                return f"must be at most {fdef.maximum:g}, got {v:g}"
+        return None
+
+    if fdef.kind == "int":
+        return bounded(value)
+    if fdef.kind in ("pair", "optional_pair"):
+        if value is None:
+            return None
+        for v in value:
+            msg = bounded(v)
+            if msg:
+                return msg.rsplit(", got", 1)[0] + f" in each direction, got {_pair_text(value)}"
+        return None
+    if fdef.kind == "float":
+        if math.isnan(value) or math.isinf(value):
+            return f"must be a finite number, got {value}"
+        return bounded(value)
+    if fdef.kind == "choice":
+        if value not in fdef.choices:
+            return f"must be one of {', '.join(fdef.choices)}, got {value!r}"
+    return None
+
+
+def validate_values(spec: ModelSpec) -> list[Problem]:
+    """Problems with input shape, names and parameter values (not shapes: see shapes.infer_shapes)."""
+    problems: list[Problem] = []
+    h, w, c = spec.input_shape
+    for label, v in (("height", h), ("width", w), ("channels", c)):
+        if v < 1:
+            problems.append(Problem(None, "input_shape", f"input {label} must be at least 1, got {v}"))
+    if max(h, w) > 4096 or c > 64:
+        problems.append(Problem(None, "input_shape",
+                                f"input {h}x{w}x{c} is too large for this app (at most 4096x4096x64)"))
+    seen: dict[str, int] = {}
+    for i, layer in enumerate(spec.layers):
+        label = layer_label(i, layer)
+        if not _NAME_RE.match(layer.name):
+            problems.append(Problem(i, "name", f"{label}: name must start with a letter or _ and use only "
+                                               "letters, digits, _ . - (at most 64 characters)"))
+        if layer.name in seen:
+            problems.append(Problem(i, "name", f"{label}: name is already used by layer {seen[layer.name] + 1}"))
+        seen.setdefault(layer.name, i)
+        for fdef in layer.layer_kind.fields:
+            msg = field_problems(fdef, layer.params.get(fdef.name))
+            if msg:
+                problems.append(Problem(i, fdef.name, f"{label}: {fdef.label.lower()} {msg}"))
+    return problems

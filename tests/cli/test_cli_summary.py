@@ -1,0 +1,48 @@
+"""cnnviz-cli summary/presets, run as a user runs them (a subprocess of the installed entry point's module)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "cnnviz.cli", *args], capture_output=True, text=True,
+                          timeout=120, cwd=cwd)
+
+
+def test_summary_prints_the_lectures_table():
+    result = run_cli("summary", "--preset", "lecture")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    rows = [line.split() for line in lines if line.startswith(("conv_", "pool_", "flatten", "fc_", "dropout"))]
+    assert [r[0] for r in rows] == ["conv_1", "pool_1", "conv_2", "pool_2", "flatten", "fc_1", "dropout", "fc_2"]
+    assert [r[-1] for r in rows] == ["832", "0", "51,264", "0", "0", "3,212,288", "0", "10,250"]
+    assert "(None, 7, 7, 64)" in result.stdout
+    assert "Total params: 3,274,634" in lines
+
+
+def test_summary_of_a_saved_spec_with_an_error_exits_1(tmp_path):
+    from cnnviz.core.spec import LayerSpec, ModelSpec
+
+    path = tmp_path / "m.json"
+    ModelSpec((4, 4, 1), [LayerSpec.make("Conv2D", "c", kernel_size=5)]).save(path)
+    result = run_cli("summary", "--spec", str(path))
+    assert result.returncode == 1
+    assert "error: layer 1 (c): kernel 5x5 is larger than its 4x4 input" in result.stdout
+
+
+def test_bad_input_exits_2_with_one_clear_line(tmp_path):
+    result = run_cli("summary", "--preset", "resnet")
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("cnnviz-cli: error: unknown preset 'resnet'; known presets: lecture, fast, "
+                                     "keras_io, lenet5, tiny_vgg, celeba")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{oops")
+    result = run_cli("summary", "--spec", str(bad))
+    assert result.returncode == 2 and "not valid JSON" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_presets_lists_every_preset():
+    result = run_cli("presets")
+    assert result.returncode == 0
+    assert "3,274,634" in result.stdout and "tiny_vgg" in result.stdout
