@@ -39,11 +39,12 @@ def _keras_layer(layers, kind: str, name: str, p: dict):
     raise SpecError(f"unsupported layer type {kind}")
 
 
-def build_model(spec: ModelSpec, *, check: bool = True) -> "keras.Model":
+def build_model(spec: ModelSpec, *, check: bool = True, seed: int | None = None) -> "keras.Model":
     """A functional keras.Model for ``spec`` (input ``(None, H, W, C)``), layers named as in the spec.
 
     With ``check`` (default) the spec is validated first and SpecError lists every problem; pass
-    ``check=False`` to let Keras itself judge (used by the tests that compare both).
+    ``check=False`` to let Keras itself judge (used by the tests that compare both). ``seed`` makes the initial
+    weights reproducible (same seed, same weights, same training curves).
     """
     if check:
         report = infer_shapes(spec)
@@ -51,6 +52,8 @@ def build_model(spec: ModelSpec, *, check: bool = True) -> "keras.Model":
             raise SpecError("; ".join(p.message for p in report.problems))
     import keras
 
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
     inputs = keras.Input(shape=tuple(spec.input_shape), name="input")
     x = inputs
     for layer in spec.layers:
