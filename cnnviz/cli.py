@@ -4,6 +4,8 @@
     cnnviz-cli summary --spec my_model.json
     cnnviz-cli presets
     cnnviz-cli datasets
+    cnnviz-cli train --preset fast --dataset mnist_sample --epochs 3 --out runs/first
+    cnnviz-cli train --resume --out runs/first
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ def _load_spec(args: argparse.Namespace):
         except SpecError as exc:
             raise CliError(str(exc)) from None
     try:
-        return get_preset(args.preset or "lecture")
+        return get_preset(args.preset or getattr(args, "default_preset", "lecture"))
     except KeyError as exc:
         raise CliError(exc.args[0]) from None
 
@@ -71,6 +73,119 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _training_config(args: argparse.Namespace):
+    from cnnviz.core.training import AugmentConfig, TrainingConfig
+
+    val_count, val_fraction = args.val_count, args.val_fraction
+    if val_count is not None and val_fraction is not None:
+        raise CliError("give --val-count or --val-fraction, not both")
+    if val_count is None and val_fraction is None:
+        val_fraction = 0.1
+    config = TrainingConfig(batch_size=args.batch_size, epochs=args.epochs, optimizer=args.optimizer,
+                            learning_rate=args.lr, loss=args.loss, seed=args.seed,
+                            validation_count=val_count or None, validation_fraction=val_fraction or None,
+                            augment=AugmentConfig(args.flip, args.rotation, args.shift, args.brightness,
+                                                  args.contrast))
+    problems = config.problems()
+    if problems:
+        raise CliError("; ".join(problems))
+    return config
+
+
+def _keras_model_from(path: str):
+    from pathlib import Path
+
+    if not Path(path).is_file():
+        raise CliError(f"{path}: no such model file")
+    from cnnviz.core.tf_runtime import import_tensorflow
+
+    import_tensorflow()
+    import keras
+
+    try:
+        return keras.saving.load_model(path)
+    except Exception as exc:  # noqa: BLE001 - Keras raises many kinds for a bad file
+        raise CliError(f"{path}: not a Keras model that can be loaded ({type(exc).__name__}: {exc})") from None
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import signal
+    from pathlib import Path
+
+    from cnnviz.core.datasets import DatasetError
+    from cnnviz.core.experiment import DataChoice, epoch_line, run_experiment
+    from cnnviz.core.runs import RunError
+    from cnnviz.core.spec import SpecError
+    from cnnviz.core.training import BatchProgress, EpochResult, TrainingError, TrainingStarted
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CliError(f"--out {out} is a file; give a folder for the run")
+    spec = model = None
+    config = None
+    data_choice = DataChoice(args.dataset, args.data_dir, args.data_path, args.limit)
+    if not args.resume:
+        if args.model:
+            if args.spec or args.preset:
+                raise CliError("give one of --model, --spec or --preset")
+            model = _keras_model_from(args.model)
+        else:
+            spec = _load_spec(args)
+            from cnnviz.core.shapes import classifier_problems
+
+            problems = classifier_problems(spec)
+            if problems:
+                raise CliError("the model cannot be trained: " + "; ".join(p.message for p in problems))
+        config = _training_config(args)
+    strategy = None
+    if args.strategy == "mirrored":
+        from cnnviz.core.distribute import mirrored_strategy
+
+        strategy = mirrored_strategy(args.devices)
+    from cnnviz.core.tf_runtime import import_tensorflow
+
+    import_tensorflow()
+    total = [args.epochs]
+    tty = sys.stderr.isatty()
+
+    def emit(event):
+        if isinstance(event, TrainingStarted):
+            total[0] = event.initial_epoch + event.epochs
+            print(f"training {event.train_samples} images, validating on {event.val_samples}, "
+                  f"{event.steps_per_epoch} batches per epoch", file=sys.stderr)
+        elif isinstance(event, BatchProgress) and tty:
+            bar = int(30 * event.batch / event.steps)
+            print(f"\repoch {event.epoch + 1}/{total[0]} [{'=' * bar}{' ' * (30 - bar)}] {event.batch}/{event.steps} "
+                  f"loss {event.loss:.4f} acc {event.accuracy:.4f} {event.images_per_s:.0f} img/s", end="",
+                  file=sys.stderr, flush=True)
+        elif isinstance(event, EpochResult):
+            print(("\r" if tty else "") + epoch_line(event, total[0]), file=sys.stderr, flush=True)
+
+    sessions = []
+
+    def on_sigint(signum, frame):
+        if sessions and not sessions[0].stop_requested:
+            print("\nstopping after this batch (Ctrl-C again to abort)...", file=sys.stderr)
+            sessions[0].request_stop()
+        else:
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        result = run_experiment(out, model=model, spec=spec, data_choice=data_choice, config=config,
+                                resume=args.resume, overwrite=args.overwrite, emit=emit, strategy=strategy,
+                                session_hook=sessions.append)
+    except (DatasetError, RunError, SpecError, TrainingError) as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    print(f"{result.status}: {result.message}; test accuracy {result.test_accuracy:.4f}; run folder {out}")
+    if result.status == "interrupted":
+        print(f"resume with: cnnviz-cli train --resume --out {out}")
+        return 130
+    return 0 if result.status == "completed" else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnnviz-cli", description="cnnviz headless commands")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -80,6 +195,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spec", help="a model spec JSON file saved by the app")
     p.add_argument("--formulas", action="store_true", help="also print each layer's shape and parameter formula")
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("train", help="train a model with no screen, writing a run folder")
+    p.add_argument("--out", required=True, help="run folder to write (or, with --resume, to continue)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--overwrite", action="store_true", help="start again in a folder that holds an old run")
+    p.add_argument("--preset", help="a preset name (default: fast)")
+    p.add_argument("--spec", help="a model spec JSON file")
+    p.add_argument("--model", help="a .keras model to train further")
+    p.add_argument("--dataset", default="mnist_sample", help="registry name (see `cnnviz-cli datasets`)")
+    p.add_argument("--data-dir", help="folder holding the dataset's files (else $CNNVIZ_DATA_DIR)")
+    p.add_argument("--data-path", help="an npz file, IDX folder or image folder")
+    p.add_argument("--limit", type=int, help="use only the first N training images")
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--optimizer", default="adam", choices=["adam", "sgd", "rmsprop"])
+    p.add_argument("--lr", type=float, default=1e-3, help="learning rate")
+    p.add_argument("--loss", default="auto", choices=["auto", "sparse_categorical_crossentropy",
+                                                      "categorical_crossentropy", "binary_crossentropy"])
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--val-count", type=int, help="hold out this many training images for validation")
+    p.add_argument("--val-fraction", type=float, help="hold out this fraction (default 0.1)")
+    p.add_argument("--flip", action="store_true", help="augment: random horizontal flips")
+    p.add_argument("--rotation", type=float, default=0.0, help="augment: up to +/- degrees")
+    p.add_argument("--shift", type=float, default=0.0, help="augment: up to +/- this fraction")
+    p.add_argument("--brightness", type=float, default=0.0, help="augment: up to +/- this (0..1 images)")
+    p.add_argument("--contrast", type=float, default=0.0, help="augment: contrast factor 1 +/- this")
+    p.add_argument("--strategy", choices=["none", "mirrored"], default="none",
+                   help="mirrored: tf.distribute.MirroredStrategy over the local GPUs (or --devices)")
+    p.add_argument("--devices", help="comma-separated devices for --strategy mirrored, e.g. /gpu:0,/gpu:1")
+    p.set_defaults(func=cmd_train, default_preset="fast")
 
     p = sub.add_parser("presets", help="list the built-in architectures")
     p.set_defaults(func=cmd_presets)

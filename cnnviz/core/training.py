@@ -248,14 +248,17 @@ def augment_batch(x: np.ndarray, aug: AugmentConfig, seed: int) -> np.ndarray:
 class TrainingSession:
     """Trains ``model`` on prepared data; call :meth:`run` on a worker thread, :meth:`request_stop` from any.
 
-    History (per epoch) accumulates across runs, so "train more" continues the curves and the epoch count.
+    History (per epoch) accumulates across runs, so "train more" continues the curves and the epoch count;
+    ``history`` seeds it when a run is resumed.
     ``on_epoch_end`` (optional) is called on the training thread with (epoch, model) after each epoch, e.g. to
     record kernel and feature-map snapshots.
     """
 
     def __init__(self, model, data: PreparedData, config: TrainingConfig,
                  emit: Callable[[object], None] | None = None, *, batch_interval_s: float = 0.1,
-                 on_epoch_end: Callable[[int, Any], None] | None = None) -> None:
+                 on_epoch_end: Callable[[int, Any], None] | None = None,
+                 history: dict[str, list[float]] | None = None, already_compiled: bool = False,
+                 drop_remainder: bool = False) -> None:
         problems = config.problems()
         if problems:
             raise TrainingError("; ".join(problems))
@@ -264,11 +267,14 @@ class TrainingSession:
         self.config = config
         self.emit = emit or (lambda event: None)
         self.batch_interval_s = batch_interval_s
+        # MirroredStrategy fails on a last batch that does not split evenly across replicas: drop it there.
+        self.drop_remainder = drop_remainder
         self.on_epoch_end = on_epoch_end
-        self.history: dict[str, list[float]] = {k: [] for k in HISTORY_KEYS}
+        self.history: dict[str, list[float]] = {k: list((history or {}).get(k, [])) for k in HISTORY_KEYS}
         self.batch_losses: list[float] = []   # every batch's running loss, for the smoothed curve
         self._stop = threading.Event()
-        self._compiled = False
+        # A model resumed from a checkpoint keeps its optimizer state (Adam's moments) instead of recompiling.
+        self._compiled = already_compiled and getattr(model, "optimizer", None) is not None
         self.last_good_weights: list[np.ndarray] | None = None
         units = int(model.outputs[0].shape[-1])
         self.loss = resolve_loss(config, units)
@@ -309,7 +315,7 @@ class TrainingSession:
         cfg = self.config
         ds = tf.data.Dataset.from_tensor_slices((self.data.x_train, self._labels(self.data.y_train)))
         ds = ds.shuffle(len(self.data.x_train), seed=cfg.seed + self.epochs_done, reshuffle_each_iteration=True)
-        ds = ds.batch(cfg.batch_size)
+        ds = ds.batch(cfg.batch_size, drop_remainder=self.drop_remainder)
         layers = augmentation_layers(cfg.augment, cfg.seed)
         if layers:
             def augment(x, y):
@@ -327,17 +333,27 @@ class TrainingSession:
         if not self._compiled:
             self._compile()
         n = len(self.data.x_train)
-        steps = math.ceil(n / self.config.batch_size)
+        steps = (n // self.config.batch_size) if self.drop_remainder else math.ceil(n / self.config.batch_size)
+        if steps == 0:
+            raise TrainingError(f"{n} training images are fewer than one batch of {self.config.batch_size}")
         start_epoch = self.epochs_done
         self.emit(TrainingStarted(epochs, start_epoch, steps, n, len(self.data.x_val)))
         monitor = _make_monitor(self, steps, start_epoch + epochs)
         val = None
+        val_batch = max(256, self.config.batch_size)
         if len(self.data.x_val):
             val = (self.data.x_val, self._labels(self.data.y_val))
+            if self.drop_remainder:
+                import tensorflow as tf
+
+                # Whole batches only; fewer validation images than one batch means no validation (NaN).
+                keep = len(self.data.x_val) // self.config.batch_size * self.config.batch_size
+                val = None if keep == 0 else tf.data.Dataset.from_tensor_slices(
+                    (val[0][:keep], val[1][:keep])).batch(self.config.batch_size, drop_remainder=True)
         if self.last_good_weights is None:
             self.last_good_weights = [w.copy() for w in self.model.get_weights()]
         self.model.fit(self._train_dataset(), epochs=start_epoch + epochs, initial_epoch=start_epoch,
-                       validation_data=val, validation_batch_size=max(256, self.config.batch_size),
+                       validation_data=val, validation_batch_size=None if self.drop_remainder else val_batch,
                        callbacks=[monitor], shuffle=False, verbose=0)  # shuffled by tf.data
         done = self.epochs_done - start_epoch
         if monitor.diverged:

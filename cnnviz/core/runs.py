@@ -1,0 +1,183 @@
+"""Run directories: the unit of exchange between the CLI (or a server) and the app.
+
+Layout of a run directory::
+
+    spec.json              the model spec (when the model came from a spec)
+    config.json            TrainingConfig plus the dataset it was trained on
+    meta.json              library versions, command line, dataset identity
+    state.json             status (running/completed/stopped/interrupted/diverged), epochs done, best epoch
+    history.jsonl          one JSON object per finished epoch, appended (a reader ignores a partial last line)
+    checkpoints/last.keras the weights and optimizer at the end of the last finished epoch
+    checkpoints/best.keras the epoch with the best validation accuracy
+    model.keras            the final model
+    metrics.json           test metrics
+
+Every write is atomic (temporary file + rename) or an append of one whole line, and a checkpoint is written
+before its history line, so a run killed at any moment leaves a directory that ``--resume`` continues from.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .spec import atomic_write_text
+
+RUN_SCHEMA = "cnnviz.run"
+RUN_SCHEMA_VERSION = 1
+
+
+class RunError(ValueError):
+    """A run directory that cannot be created, read or resumed, with a message for the user."""
+
+
+def _write_json(path: Path, data: Any) -> None:
+    atomic_write_text(path, json.dumps(data, indent=2, default=_json_default) + "\n")
+
+
+def _json_default(value):
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
+
+
+def read_history(path: Path) -> list[dict[str, Any]]:
+    """Epoch records from a history.jsonl; a partial or corrupt last line (a write cut short) is ignored."""
+    records = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            if number == len(lines):
+                break  # the last line was being written when the run stopped
+            raise RunError(f"{path}: line {number} is not valid JSON") from None
+        if not isinstance(record, dict) or "epoch" not in record:
+            raise RunError(f"{path}: line {number} is not an epoch record")
+        records.append(record)
+    return records
+
+
+@dataclass
+class RunDirectory:
+    path: Path
+
+    @property
+    def history_path(self) -> Path:
+        return self.path / "history.jsonl"
+
+    @property
+    def last_checkpoint(self) -> Path:
+        return self.path / "checkpoints" / "last.keras"
+
+    @property
+    def best_checkpoint(self) -> Path:
+        return self.path / "checkpoints" / "best.keras"
+
+    @property
+    def final_model(self) -> Path:
+        return self.path / "model.keras"
+
+    # --- creating ------------------------------------------------------------------------------------
+    @classmethod
+    def create(cls, path: str | os.PathLike, *, config: dict, spec: dict | None, meta: dict,
+               overwrite: bool = False) -> "RunDirectory":
+        path = Path(path)
+        if path.exists() and not path.is_dir():
+            raise RunError(f"{path} exists and is a file; give a folder for the run")
+        if path.is_dir() and any(path.iterdir()):
+            if (path / "state.json").exists() and not overwrite:
+                raise RunError(f"{path} already holds a run; use --resume to continue it or choose another folder")
+            if not (path / "state.json").exists():
+                raise RunError(f"{path} is not empty and is not a cnnviz run; choose an empty or new folder")
+        try:
+            (path / "checkpoints").mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RunError(f"cannot create the run folder {path}: {exc.strerror or exc}") from None
+        run = cls(path)
+        if overwrite and run.history_path.exists():
+            run.history_path.unlink()
+        if spec is not None:
+            _write_json(path / "spec.json", spec)
+        _write_json(path / "config.json", config)
+        _write_json(path / "meta.json", {"schema": RUN_SCHEMA, "schema_version": RUN_SCHEMA_VERSION, **meta})
+        run.write_state("running", epochs_done=0)
+        return run
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> "RunDirectory":
+        path = Path(path)
+        if not path.is_dir():
+            raise RunError(f"{path}: no such run folder")
+        if not (path / "state.json").is_file() or not (path / "config.json").is_file():
+            raise RunError(f"{path} is not a cnnviz run folder (no state.json / config.json)")
+        return cls(path)
+
+    # --- state ---------------------------------------------------------------------------------------
+    def read_json(self, name: str) -> Any:
+        file = self.path / name
+        try:
+            return json.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise RunError(f"{file}: missing") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise RunError(f"{file}: not valid JSON ({exc})") from None
+
+    def state(self) -> dict[str, Any]:
+        return self.read_json("state.json")
+
+    def write_state(self, status: str, **fields: Any) -> None:
+        state = {}
+        if (self.path / "state.json").exists():
+            try:
+                state = self.state()
+            except RunError:
+                state = {}
+        state.update(fields)
+        state["status"] = status
+        state["updated"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+        _write_json(self.path / "state.json", state)
+
+    def history(self) -> list[dict[str, Any]]:
+        return read_history(self.history_path)
+
+    # --- epochs --------------------------------------------------------------------------------------
+    def record_epoch(self, model, record: dict[str, Any], *, is_best: bool) -> None:
+        """Checkpoint the model, then append the epoch's record (in that order: history never runs ahead)."""
+        save_model_atomic(model, self.last_checkpoint)
+        if is_best:
+            save_model_atomic(model, self.best_checkpoint)
+        line = json.dumps(record, default=_json_default)
+        with open(self.history_path, "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        self.write_state("running", epochs_done=record["epoch"] + 1,
+                         **({"best_epoch": record["epoch"]} if is_best else {}))
+
+    def write_metrics(self, metrics: dict[str, Any]) -> None:
+        _write_json(self.path / "metrics.json", metrics)
+
+
+def save_model_atomic(model, path: Path) -> None:
+    """``model.save`` to a temporary .keras file beside ``path``, then rename: never half a model file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.partial.keras")
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
