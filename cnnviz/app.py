@@ -19,6 +19,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                         help="build the main window, run the event loop once, exit 0 (self-test)")
     parser.add_argument("--no-tensorflow", action="store_true",
                         help="do not import TensorFlow in the background (shape arithmetic still works)")
+    # benchmarks/time_to_window.py: print seconds to window shown and to TensorFlow ready, then quit.
+    parser.add_argument("--report-startup", action="store_true", help=argparse.SUPPRESS)
     from cnnviz import __version__
 
     parser.add_argument("--version", action="version", version=f"cnnviz {__version__}")
@@ -37,8 +39,8 @@ def _check_display() -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv if argv is not None else sys.argv[1:])
-    if args.smoke:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if args.smoke and not os.environ.get("QT_QPA_PLATFORM"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
     problem = _check_display()
     if problem:
         print(problem, file=sys.stderr)
@@ -47,14 +49,19 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from cnnviz.qt.icons import app_icon
     from cnnviz.qt.main_window import MainWindow, install_excepthook
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("cnnviz")
     app.setOrganizationName("cnnviz")
+    app.setWindowIcon(app_icon())
     window = MainWindow(load_tensorflow=not (args.smoke or args.no_tensorflow))
     install_excepthook(window)
     window.show()
+    if args.report_startup:
+        reporter = _startup_reporter(app, window)
+        QTimer.singleShot(0, reporter.on_window_shown)
     if args.smoke:
         app.processEvents()
         ok = window.isVisible()
@@ -64,6 +71,39 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if ok else 1
     QTimer.singleShot(0, window.start_background_work)
     return app.exec()
+
+
+def _startup_reporter(app, window):
+    """A QObject (child of ``window``) that reports start-up times for benchmarks/time_to_window.py."""
+    from PySide6.QtCore import QObject, Slot
+
+    class StartupReporter(QObject):
+        """Prints ``window_shown_s=`` once the event loop runs with the window shown, ``tensorflow_ready_s=``
+        when the background import has finished (seconds since this module was imported), then quits."""
+
+        def __init__(self, app, window) -> None:
+            super().__init__(window)
+            self._app = app
+            self._window = window
+            window.tf_loader.ready.connect(self.on_tensorflow_ready)
+            window.tf_loader.failed.connect(self.on_tensorflow_failed)
+
+        @Slot()
+        def on_window_shown(self) -> None:
+            print(f"window_shown_s={time.perf_counter() - _T_START:.3f}", flush=True)
+
+        @Slot(float)
+        def on_tensorflow_ready(self, _seconds: float) -> None:
+            print(f"tensorflow_ready_s={time.perf_counter() - _T_START:.3f}", flush=True)
+            self._window.close()
+            self._app.quit()
+
+        @Slot(str)
+        def on_tensorflow_failed(self, message: str) -> None:
+            print(f"tensorflow_failed={message.splitlines()[0]}", flush=True)
+            self._app.exit(1)
+
+    return StartupReporter(app, window)
 
 
 if __name__ == "__main__":

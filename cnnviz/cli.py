@@ -186,6 +186,55 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0 if result.status == "completed" else 1
 
 
+def _import_model(path: str):
+    from pathlib import Path
+
+    from cnnviz.core.model_io import ModelFileError, load_model_file
+    from cnnviz.core.runs import RunDirectory, RunError
+
+    p = Path(path)
+    if p.is_dir():  # a run folder: its final model, else its last checkpoint
+        try:
+            run = RunDirectory.open(p)
+        except RunError as exc:
+            raise CliError(str(exc)) from None
+        p = run.final_model if run.final_model.exists() else run.last_checkpoint
+    try:
+        return load_model_file(p)
+    except ModelFileError as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from cnnviz.core.export import ExportError, export_model
+
+    imported = _import_model(args.model)
+    x_check = None
+    if args.check_images:
+        shape = tuple(int(d) for d in imported.model.inputs[0].shape[1:])
+        x_check = np.random.default_rng(0).random((args.check_images,) + shape, dtype=np.float32)
+    try:
+        report = export_model(imported.model, args.format, args.out, x_check=x_check)
+    except ExportError as exc:
+        raise CliError(str(exc)) from None
+    print(report.describe())
+    return 0
+
+
+def cmd_inspect_model(args: argparse.Namespace) -> int:
+    from cnnviz.core.shapes import summary_table
+
+    imported = _import_model(args.model)
+    if imported.spec is None:
+        print(f"{args.model}: {imported.read_only_reason}")
+        imported.model.summary(print_fn=print)
+        return 0
+    print(summary_table(imported.spec))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnnviz-cli", description="cnnviz headless commands")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -225,6 +274,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="mirrored: tf.distribute.MirroredStrategy over the local GPUs (or --devices)")
     p.add_argument("--devices", help="comma-separated devices for --strategy mirrored, e.g. /gpu:0,/gpu:1")
     p.set_defaults(func=cmd_train, default_preset="fast")
+
+    p = sub.add_parser("export", help="export a trained model (a .keras file or a run folder), verified")
+    p.add_argument("model", help="a .keras model file or a run folder")
+    p.add_argument("--format", required=True, choices=["keras", "weights", "savedmodel", "tflite", "onnx"])
+    p.add_argument("--out", required=True, help="file (or folder, for savedmodel) to write")
+    p.add_argument("--check-images", type=int, default=8, help="random images used to verify parity")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("import", help="load a .keras model and show its layers (as the builder would)")
+    p.add_argument("model", help="a .keras model file or a run folder")
+    p.set_defaults(func=cmd_inspect_model)
 
     p = sub.add_parser("presets", help="list the built-in architectures")
     p.set_defaults(func=cmd_presets)

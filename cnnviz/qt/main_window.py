@@ -1,57 +1,347 @@
-"""The main window: one tab per panel, a menu bar and a status bar saying what TensorFlow is doing."""
+"""The main window: one tab per panel, menus, shortcuts, and a status bar saying what TensorFlow is doing.
+
+The window is shown before TensorFlow is imported (``start_background_work`` starts the import on a thread).
+The model being edited is ``window.document`` (a SpecDocument); panels other than the builder read it from there.
+A tab's placeholder is replaced with ``window.set_panel("Training", widget)``.
+"""
 from __future__ import annotations
 
 import sys
 import traceback
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QStyle, QTabWidget, QWidget
 
+from cnnviz import __version__
+from cnnviz.core.spec import SpecError
+from cnnviz.qt.builder import BuilderPanel, SpecDocument
+from cnnviz.qt.icons import app_icon, standard_icon
+from cnnviz.qt.settings import AppSettings
 from cnnviz.qt.tf_loader import TensorFlowLoader
+
+TAB_TITLES = ("Builder", "Training", "Inspector", "Draw")
+SPEC_FILTER = "cnnviz model spec (*.json);;All files (*)"
+_PLACEHOLDERS = {
+    "Training": "Training: train the model on MNIST and watch loss and accuracy live (coming soon).",
+    "Inspector": "Inspector: feature maps, kernels and the convolution step by step (coming soon).",
+    "Draw": "Draw: draw a digit and see what the trained model predicts (coming soon).",
+}
 
 
 def _placeholder(text: str) -> QWidget:
     label = QLabel(text)
     label.setAlignment(Qt.AlignmentFlag.AlignCenter)
     label.setWordWrap(True)
+    label.setStyleSheet("color: #777; font-size: 14pt")
     return label
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, *, load_tensorflow: bool = True) -> None:
+    def __init__(self, *, load_tensorflow: bool = True, settings: AppSettings | None = None) -> None:
         super().__init__()
-        self.setWindowTitle("cnnviz")
-        self.resize(1200, 800)
+        self.settings = settings if settings is not None else AppSettings()
+        self.setWindowIcon(app_icon())
+        self.document = SpecDocument(parent=self)
+        self.builder = BuilderPanel(self.document)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        for title, text in (("Builder", "Model builder"), ("Training", "Training"),
-                            ("Inspector", "Inspector"), ("Draw", "Draw a digit")):
-            self.tabs.addTab(_placeholder(text), title)
+        self.tabs.addTab(self.builder, "Builder")
+        for title in TAB_TITLES[1:]:
+            self.tabs.addTab(_placeholder(_PLACEHOLDERS[title]), title)
         self.setCentralWidget(self.tabs)
+
         self.tf_status = QLabel("TensorFlow: not loaded")
+        self.model_status = QLabel()
+        self.statusBar().addPermanentWidget(self.model_status)
         self.statusBar().addPermanentWidget(self.tf_status)
         self.tf_loader = TensorFlowLoader(self)
         self.tf_loader.ready.connect(self._on_tf_loader_ready)
         self.tf_loader.failed.connect(self._on_tf_loader_failed)
         self._load_tensorflow = load_tensorflow
+        if not load_tensorflow:
+            self.tf_status.setText("TensorFlow: off (shapes still work)")
 
+        self._make_actions()
+        self._make_menus()
+        self.document.dirty_changed.connect(self._on_document_dirty_changed)
+        self.document.path_changed.connect(self._on_document_path_changed)
+        self.document.spec_changed.connect(self._on_document_spec_changed)
+        self.builder.message.connect(self._on_builder_message)
+        self._on_document_spec_changed()
+        self._restore_settings()
+
+    # --- panels ---------------------------------------------------------------------------------------------
+    def panel(self, title: str) -> QWidget:
+        return self.tabs.widget(TAB_TITLES.index(title))
+
+    def set_panel(self, title: str, widget: QWidget) -> QWidget:
+        """Put ``widget`` in the tab called ``title`` (replacing the placeholder); returns the old widget."""
+        index = TAB_TITLES.index(title)
+        old = self.tabs.widget(index)
+        current = self.tabs.currentIndex()
+        self.tabs.removeTab(index)
+        self.tabs.insertTab(index, widget, title)
+        self.tabs.setCurrentIndex(current)
+        old.setParent(None)
+        return old
+
+    # --- actions and menus --------------------------------------------------------------------------------------
+    def _action(self, text: str, slot, shortcut=None, tip: str = "", icon=None) -> QAction:
+        act = QAction(text, self)
+        if icon is not None:
+            act.setIcon(standard_icon(icon))
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        if tip:
+            act.setStatusTip(tip)
+            act.setToolTip(tip)
+        act.triggered.connect(slot)
+        return act
+
+    def _make_actions(self) -> None:
+        sk, sp = QKeySequence.StandardKey, QStyle.StandardPixmap
+        self.new_action = self._action("&New", self.new_model, sk.New, "Start an empty model", sp.SP_FileIcon)
+        self.open_action = self._action("&Open model spec…", self.open_spec, sk.Open, "Open a model spec (.json)",
+                                        sp.SP_DialogOpenButton)
+        self.save_action = self._action("&Save model spec", self.save_spec, sk.Save, "Save the model spec",
+                                        sp.SP_DialogSaveButton)
+        self.save_as_action = self._action("Save &as…", self.save_spec_as, sk.SaveAs,
+                                           "Save the model spec under a new name")
+        self.import_action = QAction("&Import model…", self)
+        self.import_action.setEnabled(False)
+        self.import_action.setToolTip("Coming soon: import a saved Keras model (.keras) as a spec")
+        self.quit_action = self._action("&Quit", self.close, sk.Quit, "Quit cnnviz")
+        self.undo_action = self.document.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence(sk.Undo))
+        self.redo_action = self.document.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcut(QKeySequence(sk.Redo))
+        self.about_action = self._action("&About cnnviz", self.show_about, None, "About cnnviz")
+        self.tab_actions = []
+        for i, title in enumerate(TAB_TITLES):
+            act = self._action(title, self._on_tab_action_triggered, f"Ctrl+{i + 1}", f"Show the {title} tab")
+            act.setData(i)
+            self.tab_actions.append(act)
+
+    def _make_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.setToolTipsVisible(True)
+        file_menu.addActions([self.new_action, self.open_action])
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._on_recent_menu_about_to_show)
+        self._on_recent_menu_about_to_show()
+        file_menu.addSeparator()
+        file_menu.addActions([self.save_action, self.save_as_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.import_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addActions([self.undo_action, self.redo_action])
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.builder.copy_code_action)
+        self.presets_menu = bar.addMenu("&Presets")
+        self.presets_menu.setToolTipsVisible(True)
+        self.presets_menu.addActions(self.builder.preset_actions)
+        view_menu = bar.addMenu("&View")
+        view_menu.addActions(self.tab_actions)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.about_action)
+
+    # --- files -----------------------------------------------------------------------------------------------------
+    def maybe_save(self, doing: str = "continue") -> bool:
+        """Ask what to do with unsaved changes. True when it is fine to go on (saved or discarded)."""
+        if not self.document.is_dirty:
+            return True
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.warning(
+            self, "Unsaved changes",
+            f"The model “{self.document.display_name}” has unsaved changes.\nSave them before you {doing}?",
+            buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
+        if answer == buttons.Save:
+            return self.save_spec()
+        return answer == buttons.Discard
+
+    @Slot()
+    def new_model(self) -> bool:
+        if not self.maybe_save("start a new model"):
+            return False
+        self.document.new()
+        return True
+
+    @Slot()
+    def open_spec(self, path: str | Path | None = None) -> bool:
+        """Open a spec file (asks for one if ``path`` is None). False if cancelled or it failed (message shown)."""
+        if not self.maybe_save("open another model"):
+            return False
+        if not path:
+            path, _ = QFileDialog.getOpenFileName(self, "Open model spec", self.settings.last_folder("spec"),
+                                                  SPEC_FILTER)
+            if not path:
+                return False
+        try:
+            self.document.open(path)
+        except SpecError as exc:
+            QMessageBox.critical(self, "Open model spec", f"This model spec could not be opened.\n\n{exc}")
+            if not Path(path).exists():
+                self.settings.remove_recent_file(path)
+            return False
+        self._remember_file(Path(path))
+        self.statusBar().showMessage(f"Opened {path}", 5000)
+        return True
+
+    @Slot()
+    def save_spec(self) -> bool:
+        if self.document.path is None:
+            return self.save_spec_as()
+        return self._write(self.document.path)
+
+    @Slot()
+    def save_spec_as(self, path: str | Path | None = None) -> bool:
+        if not path:
+            suggested = str(Path(self.settings.last_folder("spec")) / f"{self.document.spec.name}.json")
+            path, _ = QFileDialog.getSaveFileName(self, "Save model spec", suggested, SPEC_FILTER)
+            if not path:
+                return False
+        path = Path(path)
+        if not path.suffix:
+            path = path.with_suffix(".json")
+        return self._write(path)
+
+    def _write(self, path: Path) -> bool:
+        try:
+            self.document.save(path)
+        except OSError as exc:
+            QMessageBox.critical(self, "Save model spec",
+                                 f"The model spec could not be saved to\n{path}\n\n{exc.strerror or exc}")
+            return False
+        self._remember_file(path)
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    def _remember_file(self, path: Path) -> None:
+        self.settings.add_recent_file(path)
+        self.settings.set_last_folder("spec", path.parent)
+
+    @Slot()
+    def _on_recent_menu_about_to_show(self) -> None:
+        self.recent_menu.clear()
+        for path in self.settings.recent_files:
+            act = self.recent_menu.addAction(Path(path).name)
+            act.setData(path)
+            act.setStatusTip(path)
+            act.triggered.connect(self._on_recent_action_triggered)
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear list").triggered.connect(self._on_clear_recent_triggered)
+
+    @Slot()
+    def _on_recent_action_triggered(self) -> None:
+        act = self.sender()
+        if isinstance(act, QAction):
+            self.open_spec(act.data())
+
+    @Slot()
+    def _on_clear_recent_triggered(self) -> None:
+        self.settings.recent_files = []
+
+    # --- other slots ------------------------------------------------------------------------------------------------
+    @Slot()
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About cnnviz",
+                          f"<h3>cnnviz {__version__}</h3><p>A desktop studio for learning convolutional neural "
+                          "networks: build a CNN, see its shapes and parameters, train it, look inside it.</p>"
+                          "<p>PySide6 (Qt 6), pyqtgraph, TensorFlow/Keras. MIT licence.</p>")
+
+    @Slot()
+    def _on_tab_action_triggered(self) -> None:
+        act = self.sender()
+        if isinstance(act, QAction):
+            self.tabs.setCurrentIndex(int(act.data()))
+
+    @Slot(bool)
+    def _on_document_dirty_changed(self, dirty: bool) -> None:
+        self.setWindowModified(dirty)
+
+    @Slot(str)
+    def _on_document_path_changed(self, _path: str) -> None:
+        self._update_title()
+
+    @Slot()
+    def _on_document_spec_changed(self) -> None:
+        self._update_title()
+        problems = self.document.problems
+        report = self.document.report
+        if problems:
+            n = len(problems)
+            self.model_status.setText(f"<span style='color:#c62828'>✗ {n} problem{'s' if n > 1 else ''}</span>")
+            self.model_status.setToolTip("\n".join(p.message for p in problems))
+        else:
+            self.model_status.setText(f"<span style='color:#2e7d32'>✓ ready to train</span> · "
+                                      f"{report.total_params:,} parameters")
+            self.model_status.setToolTip("")
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.document.display_name}[*] — cnnviz")
+        self.setWindowModified(self.document.is_dirty)
+
+    @Slot(str)
+    def _on_builder_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 5000)
+
+    # --- TensorFlow in the background ----------------------------------------------------------------------------
     @Slot()
     def start_background_work(self) -> None:
         if self._load_tensorflow:
-            self.tf_status.setText("TensorFlow: loading…")
+            self.tf_status.setText("TensorFlow: loading in the background…")
             self.tf_loader.start()
 
     @Slot(float)
     def _on_tf_loader_ready(self, seconds: float) -> None:
-        self.tf_status.setText("TensorFlow: ready")
+        version = getattr(sys.modules.get("tensorflow"), "__version__", "")
+        self.tf_status.setText(f"TensorFlow {version}: ready".replace("  ", " "))
+        self.tf_status.setToolTip(f"TensorFlow imported in {seconds:.1f} s")
         self.statusBar().showMessage(f"TensorFlow loaded in {seconds:.1f} s", 5000)
 
     @Slot(str)
     def _on_tf_loader_failed(self, message: str) -> None:
         self.tf_status.setText("TensorFlow: failed to load")
+        self.tf_status.setToolTip(message)
         QMessageBox.critical(self, "cnnviz", message.split("\n\n")[0])
 
+    # --- settings and closing ---------------------------------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        geometry = self.settings.window_geometry
+        if geometry is None or not self.restoreGeometry(geometry):
+            screen = self.screen().availableGeometry()
+            self.resize(min(1200, screen.width()), min(800, screen.height()))
+        state = self.settings.window_state
+        if state is not None:
+            self.restoreState(state)
+        for name, splitter in (("builder/main", self.builder.splitter), ("builder/columns", self.builder.columns)):
+            saved = self.settings.splitter_state(name)
+            if saved is not None:
+                splitter.restoreState(saved)
+        if self.settings.current_tab in TAB_TITLES:
+            self.tabs.setCurrentIndex(TAB_TITLES.index(self.settings.current_tab))
+
+    def save_settings(self) -> None:
+        self.settings.window_geometry = self.saveGeometry()
+        self.settings.window_state = self.saveState()
+        self.settings.set_splitter_state("builder/main", self.builder.splitter.saveState())
+        self.settings.set_splitter_state("builder/columns", self.builder.columns.saveState())
+        self.settings.current_tab = TAB_TITLES[self.tabs.currentIndex()]
+        self.settings.sync()
+
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if not self.maybe_save("quit"):
+            event.ignore()
+            return
+        self.save_settings()
         self.tf_loader.wait()
         super().closeEvent(event)
 

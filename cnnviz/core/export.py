@@ -1,0 +1,209 @@
+"""Export a trained model to every format people use, each verified by loading it back with its own runtime.
+
+Formats: Keras ``.keras``, weights ``.weights.h5``, TensorFlow SavedModel (``model.export``), TensorFlow Lite
+(converted from the SavedModel), ONNX (``model.export(format="onnx")``; needs the optional ``onnx`` extra).
+Every writer goes to a temporary name beside the target and renames at the end, so a failed export leaves no
+half-written file and the previous file (if any) untouched. :func:`verify_export` reloads the written file and
+compares its predictions with the live model's on the same images.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+FORMATS = {
+    "keras": (".keras", "Keras model (.keras): architecture, weights and optimizer state"),
+    "weights": (".weights.h5", "Weights only (.weights.h5): load into the same architecture"),
+    "savedmodel": ("", "TensorFlow SavedModel folder (serving signature 'serve')"),
+    "tflite": (".tflite", "TensorFlow Lite flatbuffer, for phones and microcontrollers"),
+    "onnx": (".onnx", "ONNX, for onnxruntime and other frameworks (needs: pip install 'cnnviz[onnx]')"),
+}
+
+
+class ExportError(RuntimeError):
+    """An export that failed or did not verify, with a message for the user."""
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    format: str
+    path: Path
+    size_bytes: int
+    seconds: float
+    max_abs_diff: float
+    images: int
+
+    def describe(self) -> str:
+        return (f"{self.format}: {self.path} ({self.size_bytes / 1024:.0f} KB) written and verified in "
+                f"{self.seconds:.1f} s; largest difference from the live model on {self.images} images: "
+                f"{self.max_abs_diff:.2e}")
+
+
+def _size(path: Path) -> int:
+    if path.is_dir():
+        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return path.stat().st_size
+
+
+def normalise_path(fmt: str, path: str | os.PathLike) -> Path:
+    """The target path with the format's required suffix (Keras insists on .keras / .weights.h5)."""
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    path = Path(path)
+    suffix = FORMATS[fmt][0]
+    if suffix and not path.name.endswith(suffix):
+        path = path.with_name(path.name + suffix)
+    return path
+
+
+def _atomic_target(path: Path, write: Callable[[Path], None]) -> None:
+    """Run ``write(tmp)`` on a temporary sibling of ``path`` (same suffix), then move it into place."""
+    parent = path.parent
+    if not parent.is_dir():
+        raise ExportError(f"folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise ExportError(f"folder {parent} is not writable; choose another folder")
+    tmp = parent / f".{path.name}.partial-{os.getpid()}{_kept_suffix(path.name)}"
+    old = parent / f".{path.name}.old-{os.getpid()}"
+    try:
+        write(tmp)
+        if path.is_dir():
+            path.rename(old)
+        os.replace(tmp, path)
+    except ExportError:
+        raise
+    except OSError as exc:
+        raise ExportError(f"could not write {path}: {exc.strerror or exc}") from None
+    finally:
+        for leftover in (tmp, old):
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            elif leftover.exists():
+                leftover.unlink()
+
+
+def _kept_suffix(name: str) -> str:
+    """The suffix a temporary file must keep for Keras to accept it (.keras, .weights.h5, ...)."""
+    for suffix in (".weights.h5", ".keras", ".tflite", ".onnx", ".h5"):
+        if name.endswith(suffix):
+            return suffix
+    return ""
+
+
+def _ensure_called(model) -> None:
+    """ONNX export refuses a model that was never called: run it once on zeros."""
+    shape = (1,) + tuple(int(d) for d in model.inputs[0].shape[1:])
+    model(np.zeros(shape, np.float32), training=False)
+
+
+def _write(fmt: str, model, tmp: Path) -> None:
+    if fmt == "keras":
+        model.save(tmp)
+    elif fmt == "weights":
+        model.save_weights(tmp)
+    elif fmt == "savedmodel":
+        model.export(str(tmp), format="tf_saved_model", verbose=False)
+    elif fmt == "tflite":
+        import tensorflow as tf
+
+        staging = tmp.with_name(tmp.name + ".savedmodel")
+        try:
+            model.export(str(staging), format="tf_saved_model", verbose=False)
+            converter = tf.lite.TFLiteConverter.from_saved_model(str(staging))
+            tmp.write_bytes(converter.convert())
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    elif fmt == "onnx":
+        try:
+            import onnx  # noqa: F401
+            import tf2onnx  # noqa: F401
+        except ImportError:
+            raise ExportError("ONNX export needs the optional packages onnx, tf2onnx and onnxruntime: "
+                              "pip install 'cnnviz[onnx]'") from None
+        _ensure_called(model)
+        model.export(str(tmp), format="onnx", verbose=False)
+
+
+def export_model(model, fmt: str, path: str | os.PathLike, *, x_check: np.ndarray | None = None) -> ExportReport:
+    """Write ``model`` as ``fmt`` to ``path`` atomically and verify it on ``x_check`` (float32 NHWC, a few images;
+    random images in the model's input shape when None). Raises ExportError when writing or verifying fails."""
+    path = normalise_path(fmt, path)
+    if x_check is None:
+        shape = tuple(int(d) for d in model.inputs[0].shape[1:])
+        x_check = np.random.default_rng(0).random((8,) + shape, dtype=np.float32)
+    x_check = np.asarray(x_check, np.float32)
+    expected = np.asarray(model(x_check, training=False))
+    t0 = time.perf_counter()
+    try:
+        _atomic_target(path, lambda tmp: _write(fmt, model, tmp))
+    except ExportError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - converters raise many kinds; the user gets the reason
+        raise ExportError(f"{fmt} export failed: {type(exc).__name__}: {exc}") from None
+    try:
+        diff = verify_export(fmt, path, x_check, expected, model=model)
+    except Exception as exc:  # noqa: BLE001
+        raise ExportError(f"{path} was written but could not be loaded back to verify it: {exc}") from None
+    seconds = time.perf_counter() - t0
+    if not diff <= 1e-4:
+        raise ExportError(f"{path} was written but its predictions differ from the live model's by {diff:.2e}")
+    return ExportReport(fmt, path, _size(path), seconds, diff, len(x_check))
+
+
+def predict_with_export(fmt: str, path: str | os.PathLike, x: np.ndarray, *, model=None) -> np.ndarray:
+    """Predictions of an exported file, loaded by its own runtime (weights need ``model`` for the architecture)."""
+    path = Path(path)
+    x = np.asarray(x, np.float32)
+    if fmt == "keras":
+        import keras
+
+        return np.asarray(keras.saving.load_model(path, compile=False)(x, training=False))
+    if fmt == "weights":
+        import keras
+
+        if model is None:
+            raise ExportError("weights need the model's architecture to be loaded into")
+        clone = keras.models.clone_model(model)
+        clone.load_weights(path)
+        return np.asarray(clone(x, training=False))
+    if fmt == "savedmodel":
+        import tensorflow as tf
+
+        loaded = tf.saved_model.load(str(path))
+        return np.asarray(loaded.serve(tf.constant(x)))
+    if fmt == "tflite":
+        import warnings
+
+        import tensorflow as tf
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice
+            interp = tf.lite.Interpreter(model_path=str(path))
+        inp = interp.get_input_details()[0]
+        interp.resize_tensor_input(inp["index"], x.shape)
+        interp.allocate_tensors()
+        interp.set_tensor(inp["index"], x)
+        interp.invoke()
+        return np.asarray(interp.get_tensor(interp.get_output_details()[0]["index"]))
+    if fmt == "onnx":
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise ExportError("verifying ONNX needs onnxruntime: pip install 'cnnviz[onnx]'") from None
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        return np.asarray(session.run(None, {session.get_inputs()[0].name: x})[0])
+    raise ExportError(f"unknown export format {fmt!r}")
+
+
+def verify_export(fmt: str, path: str | os.PathLike, x: np.ndarray, expected: np.ndarray, *, model=None) -> float:
+    """Largest absolute difference between the exported file's predictions and ``expected``."""
+    got = predict_with_export(fmt, path, x, model=model)
+    if got.shape != expected.shape:
+        raise ExportError(f"the exported model returns shape {got.shape}, expected {expected.shape}")
+    return float(np.max(np.abs(got - expected))) if got.size else 0.0

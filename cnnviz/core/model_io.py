@@ -1,0 +1,150 @@
+"""Importing a model someone else trained, and turning a Keras model back into a ModelSpec when it can be.
+
+A model whose layers the builder supports gets a spec (editable in the builder); any other image classifier
+still loads, read-only, for the inspector, the draw tab and export.
+"""
+from __future__ import annotations
+
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .spec import LayerSpec, ModelSpec, SpecError
+
+
+class ModelFileError(ValueError):
+    """A file that is not a usable model, with a message for the user."""
+
+
+@dataclass
+class ImportedModel:
+    model: object                 # keras.Model
+    spec: ModelSpec | None        # None: read-only (some layer is not supported by the builder)
+    read_only_reason: str = ""
+    path: Path | None = None
+
+
+def _pair(v) -> list[int]:
+    return [int(v[0]), int(v[1])] if isinstance(v, (list, tuple)) else [int(v), int(v)]
+
+
+def _activation_name(act) -> str:
+    name = getattr(act, "__name__", str(act))
+    return {"silu": "swish"}.get(name, name)
+
+
+def layer_to_spec(layer) -> LayerSpec:
+    """The LayerSpec for a Keras layer; SpecError naming the layer when the builder has no equivalent."""
+    cls = type(layer).__name__
+    cfg = layer.get_config()
+    name = layer.name
+    if cls == "Conv2D":
+        if _pair(cfg.get("dilation_rate", 1)) != [1, 1] or cfg.get("groups", 1) != 1:
+            raise SpecError(f"layer {name!r}: dilated or grouped convolution is not supported by the builder")
+        return LayerSpec.make("Conv2D", name, filters=cfg["filters"], kernel_size=_pair(cfg["kernel_size"]),
+                              strides=_pair(cfg["strides"]), padding=cfg["padding"],
+                              activation=_activation_name(layer.activation), use_bias=cfg["use_bias"])
+    if cls in ("MaxPooling2D", "AveragePooling2D"):
+        pool = _pair(cfg["pool_size"])
+        strides = None if cfg.get("strides") is None else _pair(cfg["strides"])
+        return LayerSpec.make(cls, name, pool_size=pool, strides=None if strides == pool else strides,
+                              padding=cfg["padding"])  # Keras stores strides = pool size when left empty
+    if cls in ("Dropout", "SpatialDropout2D"):
+        return LayerSpec.make(cls, name, rate=float(cfg["rate"]))
+    if cls == "BatchNormalization":
+        return LayerSpec.make(cls, name, momentum=float(cfg["momentum"]), epsilon=float(cfg["epsilon"]))
+    if cls in ("Flatten", "GlobalAveragePooling2D"):
+        return LayerSpec.make(cls, name)
+    if cls == "Dense":
+        return LayerSpec.make("Dense", name, units=cfg["units"], activation=_activation_name(layer.activation),
+                              use_bias=cfg["use_bias"])
+    if cls in ("Activation", "ReLU"):
+        act = "relu" if cls == "ReLU" else _activation_name(layer.activation)
+        return LayerSpec.make("Activation", name, activation=act)
+    raise SpecError(f"layer {name!r} is a {cls}, which the builder does not support")
+
+
+def spec_from_model(model) -> ModelSpec:
+    """A ModelSpec reproducing a single-input, single-chain Keras image model; SpecError when impossible."""
+    import keras
+
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise SpecError("only models with one input and one output can be edited in the builder")
+    shape = tuple(model.inputs[0].shape[1:])
+    if len(shape) != 3 or any(d is None for d in shape):
+        raise SpecError(f"the model's input {shape} is not a fixed-size image (height, width, channels)")
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    spec = ModelSpec(tuple(int(d) for d in shape), [layer_to_spec(layer) for layer in layers],
+                     name=model.name, description="imported model")
+    from .shapes import infer_shapes
+
+    report = infer_shapes(spec)
+    if report.problems:
+        raise SpecError("; ".join(p.message for p in report.problems))
+    if report.total_params != model.count_params():
+        raise SpecError(f"the builder would give {report.total_params:,} parameters, the file has "
+                        f"{model.count_params():,}: some layer setting is not represented")
+    # The layers in order are only the model if it is one chain (no branches or merges): rebuild and compare.
+    from .build import build_model
+
+    rebuilt = build_model(spec)
+    try:
+        rebuilt.set_weights(model.get_weights())
+    except ValueError:
+        raise SpecError("the model's weights do not fit the builder's version of it") from None
+    x = np.random.default_rng(0).random((2,) + spec.input_shape, dtype=np.float32)
+    if not np.allclose(np.asarray(rebuilt(x, training=False)), np.asarray(model(x, training=False)), atol=1e-5):
+        raise SpecError("the model is not a single chain of layers (it branches or merges)")
+    return spec
+
+
+def load_model_file(path: str | os.PathLike) -> ImportedModel:
+    """Load a ``.keras`` (or legacy ``.h5``) model with a specific message for each way a file can be wrong."""
+    path = Path(path)
+    if not path.exists():
+        raise ModelFileError(f"{path}: no such file")
+    if path.is_dir():
+        raise ModelFileError(f"{path} is a folder; choose a .keras file (SavedModel folders are export-only)")
+    if path.stat().st_size == 0:
+        raise ModelFileError(f"{path} is empty")
+    suffix = path.suffix.lower()
+    if suffix not in (".keras", ".h5"):
+        raise ModelFileError(f"{path.name}: choose a Keras model file ending in .keras (or legacy .h5)")
+    if suffix == ".keras":
+        if not zipfile.is_zipfile(path):
+            head = path.read_bytes()[:64]
+            if head.startswith(b"PK"):
+                raise ModelFileError(f"{path.name} is truncated or damaged (its zip directory is missing)")
+            kind = "a text file" if head and all(32 <= b < 127 or b in (9, 10, 13) for b in head) else "not a zip"
+            raise ModelFileError(f"{path.name} is not a Keras model: a .keras file is a zip archive, this is {kind}")
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = set(zf.namelist())
+                bad = zf.testzip()
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise ModelFileError(f"{path.name} is truncated or damaged ({exc})") from None
+        if bad is not None:
+            raise ModelFileError(f"{path.name} is damaged: {bad} inside it fails its checksum")
+        if "config.json" not in names:
+            raise ModelFileError(f"{path.name} is a zip archive but not a Keras model (no config.json inside)")
+    from .tf_runtime import import_tensorflow
+
+    import_tensorflow()
+    import keras
+
+    try:
+        model = keras.saving.load_model(path, compile=False)
+    except Exception as exc:  # noqa: BLE001 - Keras raises many kinds; the user gets the reason
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ModelFileError(f"{path.name} could not be loaded by Keras: {text[:300]}") from None
+    if not isinstance(model, keras.Model) or len(getattr(model, "inputs", []) or []) != 1:
+        raise ModelFileError(f"{path.name} is not a single-input image model")
+    try:
+        spec = spec_from_model(model)
+        reason = ""
+    except SpecError as exc:
+        spec, reason = None, f"read-only in the builder: {exc}"
+    return ImportedModel(model, spec, reason, path)

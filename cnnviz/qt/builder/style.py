@@ -1,0 +1,50 @@
+"""Colours shared by the layer list, the summary table and the diagram, so a layer type looks the same everywhere."""
+from __future__ import annotations
+
+from PySide6.QtGui import QColor
+
+# One colour per family of layer types (colour-blind-friendly hues, Okabe-Ito palette).
+_FAMILY_COLORS = {
+    "input": "#7f7f7f",
+    "conv": "#0072b2",
+    "pool": "#009e73",
+    "dense": "#e69f00",
+    "reshape": "#cc79a7",
+    "regularise": "#56b4e9",
+    "activation": "#d55e00",
+}
+_KIND_FAMILY = {
+    "Conv2D": "conv",
+    "MaxPooling2D": "pool", "AveragePooling2D": "pool", "GlobalAveragePooling2D": "pool",
+    "Dense": "dense",
+    "Flatten": "reshape",
+    "Dropout": "regularise", "SpatialDropout2D": "regularise", "BatchNormalization": "regularise",
+    "Activation": "activation",
+}
+
+ERROR_COLOR = QColor("#c62828")
+ERROR_BACKGROUND = QColor("#fde2e2")
+OK_COLOR = QColor("#2e7d32")
+MUTED_COLOR = QColor("#777777")
+
+
+def kind_color(kind: str) -> QColor:
+    """The colour of a layer type (``"input"`` for the input tensor)."""
+    return QColor(_FAMILY_COLORS.get(_KIND_FAMILY.get(kind, kind), "#7f7f7f"))
+
+
+def format_shape(shape: tuple[int, ...] | None) -> str:
+    """Keras's notation with the batch axis: (None, 28, 28, 32)."""
+    if shape is None:
+        return "?"
+    return "(None, " + ", ".join(str(v) for v in shape) + ")"
+
+
+def format_bytes(n_params: int) -> str:
+    """Size of float32 parameters as Keras's summary prints it: 12.49 MB."""
+    size = n_params * 4.0
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.2f} {unit}"
+        size /= 1024
+    return f"{size:.2f} GB"  # pragma: no cover

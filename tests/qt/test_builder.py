@@ -1,0 +1,321 @@
+"""The Builder panel with real widgets: palette, layer list, form, summary table, diagram, undo/redo."""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QByteArray, QMimeData, QModelIndex, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QMessageBox
+
+from cnnviz.core.spec import LAYER_KINDS
+from cnnviz.qt.builder import BuilderPanel, SpecDocument
+from cnnviz.qt.builder.commands import EditFieldCommand
+from cnnviz.qt.builder.layer_list import KIND_MIME, ErrorRole
+
+
+@pytest.fixture(autouse=True)
+def no_modal_dialogs(monkeypatch):
+    """A modal box would block the offscreen test run: fail loudly instead."""
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"unexpected message box: {args[1:3]}")
+
+    for name in ("warning", "critical", "question", "information", "about"):
+        monkeypatch.setattr(QMessageBox, name, staticmethod(refuse))
+
+
+@pytest.fixture
+def panel(qtbot):
+    document = SpecDocument()  # starts with the lecture's MNIST CNN
+    widget = BuilderPanel(document)
+    qtbot.addWidget(widget)
+    widget.resize(1200, 740)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def names(panel) -> list[str]:
+    return panel.document.spec.layer_names()
+
+
+def click(qtbot, button) -> None:
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def test_palette_adds_layers_after_the_selection(qtbot, panel):
+    panel.document.new()
+    for kind in ("Conv2D", "MaxPooling2D", "Flatten", "Dense"):
+        click(qtbot, panel.palette_buttons[kind])
+    assert [layer.kind for layer in panel.document.spec.layers] == ["Conv2D", "MaxPooling2D", "Flatten", "Dense"]
+    assert names(panel) == ["conv_1", "pool_1", "flatten_1", "fc_1"]
+    assert panel.layer_model.rowCount() == 4 and panel.summary.model.rowCount() == 5
+    assert panel.current_row() == 3  # the new layer is selected, and its form shown
+    assert panel.form.title.text() == "4. fc_1" and "<b>Dense</b>" in panel.form.summary.text()
+    panel.select_row(0)
+    click(qtbot, panel.palette_buttons["Dropout"])
+    assert names(panel)[:2] == ["conv_1", "dropout_1"]
+    for kind, button in panel.palette_buttons.items():
+        assert LAYER_KINDS[kind].summary in button.toolTip()
+    assert panel.document.undo_stack.count() == 5
+
+
+def set_kernel_by_typing(qtbot, panel, row: int, value: int) -> None:
+    panel.select_row(row)
+    editor = panel.form.editors["kernel_size"]
+    for spin in (editor.height_spin, editor.width_spin):
+        spin.lineEdit().selectAll()
+        qtbot.keyClicks(spin.lineEdit(), str(value))
+
+
+def test_impossible_kernel_shows_inline_error_then_undo_and_redo(qtbot, panel):
+    doc = panel.document
+    panel.select_row(2)
+    panel.form.editors["padding"].combo.setCurrentText("valid")
+    assert doc.can_train
+    with qtbot.waitSignal(panel.can_train_changed, timeout=1000) as blocker:
+        set_kernel_by_typing(qtbot, panel, 2, 50)
+    assert blocker.args == [False]
+    assert doc.spec.layers[2].params["kernel_size"] == [50, 50]  # kept as typed, not clamped
+    assert panel.form.editors["kernel_size"].height_spin.value() == 50
+    assert doc.undo_stack.count() == 2  # padding, then one merged command for "5", "50", "5", "50"
+    error = panel.layer_model.index(2).data(ErrorRole)
+    assert "conv_2" in error and "kernel 50x50 is larger than its 14x14 input" in error
+    assert "conv_2" in panel.form.error_text()
+    assert panel.form.editors["kernel_size"].has_error() and panel.form.editors["padding"].has_error()
+    assert not panel.form.editors["filters"].has_error()
+    assert panel.summary.model.index(3, 1).data() == "⚠ error"
+    assert panel.summary.model.index(3, 0).data(Qt.ItemDataRole.BackgroundRole) is not None
+    assert "Cannot be trained" in panel.summary.status_label.text()
+    assert panel.can_train is False and doc.property("can_train") is False
+    assert panel.diagram.block_tooltip(2).count("⚠") == 1
+
+    doc.undo_stack.undo()
+    assert doc.spec.layers[2].params["kernel_size"] == [5, 5]
+    assert panel.layer_model.index(2).data(ErrorRole) == ""
+    assert panel.form.error_text() == "" and not panel.form.editors["kernel_size"].has_error()
+    assert panel.form.editors["kernel_size"].width_spin.value() == 5
+    assert doc.can_train and "Ready to train" in panel.summary.status_label.text()
+
+    doc.undo_stack.redo()
+    assert doc.spec.layers[2].params["kernel_size"] == [50, 50]
+    assert "conv_2" in panel.layer_model.index(2).data(ErrorRole)
+    assert not doc.can_train
+
+
+def test_a_value_below_the_minimum_is_kept_and_reported(qtbot, panel):
+    panel.select_row(0)
+    spin = panel.form.editors["filters"].spin
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin.lineEdit(), "0")
+    assert panel.document.spec.layers[0].params["filters"] == 0
+    assert panel.form.editors["filters"].has_error()
+    assert "filters must be at least 1" in panel.form.error_text()
+
+
+def test_reorder_by_drop_move_rows_and_buttons(qtbot, panel):
+    model, doc = panel.layer_model, panel.document
+    start = names(panel)
+    # a drag of row 0 dropped before row 3 (what QListView's drop does through the model)
+    data = model.mimeData([model.index(0)])
+    assert model.dropMimeData(data, Qt.DropAction.MoveAction, 3, 0, QModelIndex())
+    assert names(panel)[:3] == ["pool_1", "conv_2", "conv_1"]
+    assert panel.current_row() == 2  # the moved layer stays selected
+    # moveRows, as QListView calls it for an internal move: before row 0
+    assert model.moveRows(QModelIndex(), 2, 1, QModelIndex(), 0)
+    assert names(panel) == start
+    # the buttons
+    panel.select_row(0)
+    click(qtbot, panel.layer_buttons["down"])
+    assert names(panel)[:2] == ["pool_1", "conv_1"] and panel.current_row() == 1
+    click(qtbot, panel.layer_buttons["up"])
+    assert names(panel) == start and panel.current_row() == 0
+    assert not panel.move_up_action.isEnabled()
+    # a layer type dragged from the palette and dropped before row 1
+    kind = QMimeData()
+    kind.setData(KIND_MIME, QByteArray(b"BatchNormalization"))
+    assert model.dropMimeData(kind, Qt.DropAction.CopyAction, 1, 0, QModelIndex())
+    assert names(panel)[1] == "batch_norm_1"
+    for _ in range(5):
+        doc.undo_stack.undo()
+    assert names(panel) == start
+
+
+def test_remove_duplicate_and_undo(qtbot, panel):
+    doc = panel.document
+    panel.select_row(0)
+    click(qtbot, panel.layer_buttons["duplicate"])
+    assert names(panel)[:2] == ["conv_1", "conv_3"]
+    assert doc.spec.layers[1].params == doc.spec.layers[0].params
+    assert panel.current_row() == 1  # the copy is selected
+    click(qtbot, panel.layer_buttons["remove"])  # the copy
+    click(qtbot, panel.layer_buttons["remove"])  # then pool_1, which took its row
+    assert names(panel)[:2] == ["conv_1", "conv_2"]
+    doc.undo_stack.undo()
+    doc.undo_stack.undo()
+    doc.undo_stack.undo()
+    assert names(panel)[:2] == ["conv_1", "pool_1"] and len(doc.spec.layers) == 8
+
+
+def test_lecture_preset_totals_and_formula_tooltips(qtbot, panel):
+    doc = panel.document
+    doc.new()
+    assert "Total params" in panel.summary.totals_label.text() and not doc.can_train
+    lecture = panel.preset_actions[0]
+    assert lecture.data() == "lecture"
+    with qtbot.waitSignal(doc.can_train_changed, timeout=1000):
+        lecture.trigger()
+    assert "3,274,634" in panel.summary.totals_label.text()
+    assert "Total params: 3,274,634" in panel.summary.totals_text()
+    table = panel.summary.model
+    assert [table.index(r, 2).data() for r in range(table.rowCount())] == [
+        "0", "832", "0", "51,264", "0", "0", "3,212,288", "0", "10,250"]
+    assert table.index(1, 0).data() == "conv_1 (Conv2D)"
+    assert table.index(1, 1).data() == "(None, 28, 28, 32)"
+    shape_tip = table.index(1, 1).data(Qt.ItemDataRole.ToolTipRole)
+    assert "28x28x1 → 28x28x32" in shape_tip and "ceil(28/1) = 28" in shape_tip and "filters = 32" in shape_tip
+    assert table.index(1, 2).data(Qt.ItemDataRole.ToolTipRole).endswith("(5*5*1 + 1)*32 = 832")
+    assert "(3136 + 1)*1024 = 3,212,288" in table.index(6, 2).data(Qt.ItemDataRole.ToolTipRole)
+    doc.undo_stack.undo()  # loading a preset is undoable
+    assert doc.spec.layers == []
+
+
+def test_can_train_needs_a_classifier_head(qtbot, panel):
+    doc = panel.document
+    assert panel.can_train
+    panel.select_row(7)
+    with qtbot.waitSignal(panel.can_train_changed, timeout=1000) as blocker:
+        for _ in range(4):  # remove fc_2, dropout, fc_1, flatten: the output is 7x7x64
+            panel.remove_selected()
+    assert blocker.args == [False]
+    assert "the model's output is 7x7x64" in panel.layer_model.index(3).data(ErrorRole)
+    doc.new()
+    assert not panel.can_train  # no layers
+
+
+def test_form_edits_every_field_kind(qtbot, panel):
+    doc = panel.document
+    doc.new()
+    row = panel.add_layer("MaxPooling2D")
+    editor = panel.form.editors["strides"]
+    assert editor.is_auto() and editor.height_spin.value() == 2  # auto shows the pool size
+    editor.auto_box.setChecked(False)
+    assert doc.spec.layers[row].params["strides"] == [2, 2]
+    editor.height_spin.setValue(1)
+    assert doc.spec.layers[row].params["strides"] == [1, 2]
+    editor.auto_box.setChecked(True)
+    assert doc.spec.layers[row].params["strides"] is None
+    row = panel.add_layer("Dense")
+    panel.form.editors["use_bias"].check.setChecked(False)
+    panel.form.editors["activation"].combo.setCurrentText("softmax")
+    panel.form.editors["units"].spin.setValue(10)
+    assert doc.spec.layers[row].params == {"units": 10, "activation": "softmax", "use_bias": False}
+    row = panel.add_layer("Dropout")
+    panel.form.editors["rate"].spin.setValue(1.0)  # invalid (must be below 1): kept and reported
+    assert doc.spec.layers[row].params["rate"] == 1.0
+    assert panel.form.editors["rate"].has_error() and "rate must be below 1" in panel.form.error_text()
+    row = panel.add_layer("Flatten")
+    assert panel.form.editors == {}
+
+
+def test_rename_and_input_shape_are_undoable(qtbot, panel):
+    doc = panel.document
+    panel.select_row(0)
+    name_edit = panel.form.name_edit
+    name_edit.selectAll()
+    qtbot.keyClicks(name_edit, "first")
+    qtbot.keyClick(name_edit, Qt.Key.Key_Return)
+    assert names(panel)[0] == "first"
+    name_edit.selectAll()
+    qtbot.keyClicks(name_edit, "pool_1")  # already used: kept, reported at the layer
+    qtbot.keyClick(name_edit, Qt.Key.Key_Return)
+    assert "already used by layer 1" in panel.layer_model.index(1).data(ErrorRole)
+    doc.undo_stack.undo()
+    doc.undo_stack.undo()
+    assert names(panel)[0] == "conv_1"
+    h_spin = panel.input_spins[0]
+    h_spin.setValue(2)  # 2x28 input: pool_2 (2x2, valid) no longer fits a 1x7 map
+    assert doc.spec.input_shape == (2, 28, 1)
+    assert "pool_2" in panel.layer_model.index(3).data(ErrorRole)
+    h_spin.setValue(0)
+    assert "input height must be at least 1" in panel.input_error.text()
+    doc.undo_stack.undo()  # the two input edits merged into one command
+    assert doc.spec.input_shape == (28, 28, 1) and h_spin.value() == 28 and doc.can_train
+
+
+def test_field_edits_merge_but_other_edits_do_not(qtbot, panel):
+    doc = panel.document
+    doc.set_field(0, "filters", 4)
+    doc.set_field(0, "filters", 8)
+    assert doc.undo_stack.count() == 1 and isinstance(doc.undo_stack.command(0), EditFieldCommand)
+    doc.set_field(0, "kernel_size", [3, 3])
+    assert doc.undo_stack.count() == 2
+    doc.undo_stack.undo()
+    doc.undo_stack.undo()
+    assert doc.spec.layers[0].params["filters"] == 32
+
+
+def test_diagram_follows_the_model_and_selects_layers(qtbot, panel):
+    diagram = panel.diagram
+    assert "28x28x32" not in diagram.block_tooltip(-1) and "28x28x1" in diagram.block_tooltip(-1)
+    assert "ceil(28/1) = 28" in diagram.block_tooltip(0)
+    assert not diagram.grab().isNull()
+    slot = diagram.width() / 9
+    qtbot.mouseClick(diagram, Qt.MouseButton.LeftButton, pos=diagram.rect().topLeft()
+                     + type(diagram.rect().topLeft())(int(slot * 3.5), 100))
+    assert panel.current_row() == 2
+    panel.document.set_field(2, "padding", "valid")
+    panel.document.set_field(2, "kernel_size", [50, 50])
+    assert "⚠" in diagram.block_tooltip(2)
+    assert not diagram.grab().isNull()
+
+
+def test_copy_as_keras_code(qtbot, panel):
+    with qtbot.waitSignal(panel.message, timeout=1000):
+        panel.copy_code_action.trigger()
+    text = QGuiApplication.clipboard().text()
+    assert "model = tf.keras.Sequential(name='lecture_mnist_cnn')" in text
+    assert "model.build(input_shape=(None, 28, 28, 1))" in text
+
+
+def test_drop_event_on_the_list_view_moves_the_layer(qtbot, panel):
+    """A drop event delivered to the view (as a drag from the list ends) goes through the model to the document."""
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+
+    view, model = panel.layer_view, panel.layer_model
+    data = model.mimeData([model.index(0)])
+    target = view.visualRect(model.index(3))
+    pos = QPointF(target.center().x(), target.top() + 2)  # just above row 3: drop between rows 2 and 3
+    args = (Qt.DropAction.MoveAction, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(pos, *args)
+    QGuiApplication.sendEvent(view.viewport(), enter)
+    move = QDragMoveEvent(pos, *args)
+    QGuiApplication.sendEvent(view.viewport(), move)
+    drop = QDropEvent(pos, *args)
+    QGuiApplication.sendEvent(view.viewport(), drop)
+    assert names(panel)[:3] == ["pool_1", "conv_2", "conv_1"]
+    panel.document.undo_stack.undo()
+    assert names(panel)[0] == "conv_1"
+
+
+def test_keyboard_shortcuts_on_the_layer_list(qtbot, panel):
+    panel.activateWindow()
+    panel.select_row(7)
+    panel.layer_view.setFocus()
+    qtbot.waitUntil(panel.layer_view.hasFocus, timeout=1000)
+    qtbot.keyClick(panel.layer_view, Qt.Key.Key_Delete)
+    assert names(panel)[-1] == "dropout"
+    qtbot.keyClick(panel.layer_view, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    assert names(panel)[-2:] == ["dropout", "dropout_1"]
+    qtbot.keyClick(panel.layer_view, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
+    assert names(panel)[-2:] == ["dropout_1", "dropout"]
+
+
+def test_switching_layers_while_the_name_field_has_focus_renames_nothing(qtbot, panel):
+    panel.activateWindow()
+    panel.select_row(0)
+    panel.form.name_edit.setFocus()
+    qtbot.waitUntil(panel.form.name_edit.hasFocus, timeout=1000)
+    panel.select_row(1)  # another layer type: the form is rebuilt under the focused field
+    panel.document.new()  # no layer at all: the form is emptied
+    click(qtbot, panel.palette_buttons["Dense"])
+    assert names(panel) == ["fc_1"]
