@@ -124,7 +124,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     spec = model = None
     config = None
     data_choice = DataChoice(args.dataset, args.data_dir, args.data_path, args.limit)
-    if not args.resume:
+    if args.config and not args.resume:
+        from cnnviz.core.runs import read_run_config
+        from cnnviz.core.spec import ModelSpec
+        from cnnviz.core.training import TrainingConfig
+
+        try:
+            saved = read_run_config(args.config)
+            spec = ModelSpec.from_dict(saved["spec"])
+            config = TrainingConfig.from_dict(saved["training"])
+        except (RunError, SpecError, TrainingError, TypeError) as exc:
+            raise CliError(str(exc)) from None
+        data_choice = DataChoice.from_dict(saved["data"])
+    elif not args.resume:
         if args.model:
             if args.spec or args.preset:
                 raise CliError("give one of --model, --spec or --preset")
@@ -252,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", help="a preset name (default: fast)")
     p.add_argument("--spec", help="a model spec JSON file")
     p.add_argument("--model", help="a .keras model to train further")
+    p.add_argument("--config", help="a run config exported by the app (model, training settings and data)")
     p.add_argument("--dataset", default="mnist_sample", help="registry name (see `cnnviz-cli datasets`)")
     p.add_argument("--data-dir", help="folder holding the dataset's files (else $CNNVIZ_DATA_DIR)")
     p.add_argument("--data-path", help="an npz file, IDX folder or image folder")

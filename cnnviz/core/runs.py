@@ -181,3 +181,103 @@ def save_model_atomic(model, path: Path) -> None:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+# --- reading runs for the app: open, follow, compare --------------------------------------------------
+
+@dataclass
+class RunSummary:
+    """One row of the compare table."""
+
+    path: Path
+    name: str
+    status: str
+    epochs: int
+    seconds: float
+    params: int | None
+    test_accuracy: float | None
+    best_val_accuracy: float | None
+
+
+def summarize_run(path: str | os.PathLike) -> RunSummary:
+    """Status, epochs, training time, parameters and accuracies of a run folder (no TensorFlow needed)."""
+    run = RunDirectory.open(path)
+    state = run.state()
+    history = run.history()
+    params = None
+    if (run.path / "spec.json").exists():
+        from .shapes import infer_shapes
+        from .spec import ModelSpec, SpecError
+
+        try:
+            params = infer_shapes(ModelSpec.from_dict(run.read_json("spec.json"))).total_params
+        except SpecError:
+            params = None
+    metrics = run.read_json("metrics.json") if (run.path / "metrics.json").exists() else {}
+    vals = [r.get("val_accuracy") for r in history if isinstance(r.get("val_accuracy"), (int, float))]
+    vals = [v for v in vals if v == v]  # drop NaN
+    return RunSummary(run.path, run.path.name, state.get("status", "?"), len(history),
+                      float(sum(r.get("seconds", 0.0) for r in history)), params, metrics.get("test_accuracy"),
+                      max(vals) if vals else None)
+
+
+class HistoryFollower:
+    """Reads the epochs a run folder gains while another process writes it: call :meth:`poll` periodically.
+
+    Cheap when nothing changed (one stat call); tolerates a partial last line and a file that is replaced.
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.run = RunDirectory(Path(path))
+        self.records: list[dict[str, Any]] = []
+        self._stamp: tuple[int, int] | None = None
+
+    def poll(self) -> list[dict[str, Any]]:
+        """The records added since the last poll (all of them the first time)."""
+        try:
+            st = self.run.history_path.stat()
+        except FileNotFoundError:
+            return []
+        stamp = (st.st_size, st.st_mtime_ns)
+        if stamp == self._stamp:
+            return []
+        self._stamp = stamp
+        records = self.run.history()
+        if len(records) < len(self.records):  # the run was restarted with --overwrite
+            self.records = []
+        new = records[len(self.records):]
+        self.records = records
+        return new
+
+    def status(self) -> str:
+        try:
+            return self.run.state().get("status", "?")
+        except RunError:
+            return "?"
+
+
+RUN_CONFIG_SCHEMA = "cnnviz.run-config"
+
+
+def write_run_config(path: str | os.PathLike, *, spec: dict, training: dict, data: dict) -> str:
+    """Write what ``cnnviz-cli train --config`` needs; returns the command line to copy."""
+    path = Path(path)
+    _write_json(path, {"schema": RUN_CONFIG_SCHEMA, "schema_version": 1, "spec": spec, "training": training,
+                       "data": data})
+    return f"cnnviz-cli train --config {path} --out runs/{path.stem}"
+
+
+def read_run_config(path: str | os.PathLike) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RunError(f"{path}: no such file") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RunError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict) or data.get("schema") != RUN_CONFIG_SCHEMA:
+        raise RunError(f"{path} is not a cnnviz run config (exported with File > Export as run config)")
+    for key in ("spec", "training", "data"):
+        if not isinstance(data.get(key), dict):
+            raise RunError(f"{path}: '{key}' is missing or not an object")
+    return data

@@ -1,0 +1,220 @@
+"""Open run folders, follow one that another process is writing, and compare several side by side.
+
+Reading a run folder is a handful of small files (no TensorFlow), so it is done in the GUI thread on a timer;
+:class:`cnnviz.core.runs.HistoryFollower` makes a poll of an unchanged run cost one ``stat`` call.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QMessageBox,
+                               QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from cnnviz.core.runs import HistoryFollower, RunError, summarize_run
+
+COLUMNS = ("Run", "Status", "Parameters", "Epochs", "Time", "Best val. acc.", "Test acc.")
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
+
+
+def _fmt(value, pattern: str) -> str:
+    return "–" if value is None else pattern.format(value)
+
+
+class _RunCurves:
+    """The four plot items of one run (training/validation loss and accuracy), updated with setData."""
+
+    def __init__(self, loss_plot, acc_plot, color: str, name: str) -> None:
+        solid = pg.mkPen(color, width=2)
+        dashed = pg.mkPen(color, width=2, style=Qt.PenStyle.DashLine)
+        self.items = {
+            "loss": loss_plot.plot(pen=dashed, name=f"{name} train", symbol="o", symbolSize=5, symbolBrush=color),
+            "val_loss": loss_plot.plot(pen=solid, name=f"{name} val", symbol="o", symbolSize=5, symbolBrush=color),
+            "accuracy": acc_plot.plot(pen=dashed, name=f"{name} train", symbol="o", symbolSize=5,
+                                      symbolBrush=color),
+            "val_accuracy": acc_plot.plot(pen=solid, name=f"{name} val", symbol="o", symbolSize=5,
+                                          symbolBrush=color),
+        }
+
+    def update(self, records: list[dict]) -> None:
+        epochs = [r["epoch"] + 1 for r in records]
+        for key, item in self.items.items():
+            pairs = [(e, r.get(key)) for e, r in zip(epochs, records)
+                     if isinstance(r.get(key), (int, float)) and r.get(key) == r.get(key)]
+            item.setData([p[0] for p in pairs], [p[1] for p in pairs])
+
+    def remove(self, loss_plot, acc_plot) -> None:
+        for key, item in self.items.items():
+            (loss_plot if "loss" in key else acc_plot).removeItem(item)
+
+
+class RunsPanel(QWidget):
+    """List of run folders with overlaid curves and a comparison table; one may be followed live."""
+
+    model_requested = Signal(str)   # path of a run folder whose model the user wants in the app
+    message = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None, poll_ms: int = 500) -> None:
+        super().__init__(parent)
+        self._followers: dict[Path, HistoryFollower] = {}
+        self._curves: dict[Path, _RunCurves] = {}
+        self._live: set[Path] = set()
+
+        self.open_button = QPushButton("Open run…")
+        self.open_button.setToolTip("Add a finished run folder to the comparison")
+        self.follow_button = QPushButton("Follow run…")
+        self.follow_button.setToolTip("Watch a run folder that another process (a CLI run, a synced server folder) "
+                                      "is writing; the curves grow as epochs land")
+        self.load_model_button = QPushButton("Use this run's model")
+        self.remove_button = QPushButton("Remove")
+        self.open_button.clicked.connect(self._on_open_clicked)
+        self.follow_button.clicked.connect(self._on_follow_clicked)
+        self.load_model_button.clicked.connect(self._on_load_model_clicked)
+        self.remove_button.clicked.connect(self._on_remove_clicked)
+        buttons = QHBoxLayout()
+        for b in (self.open_button, self.follow_button, self.load_model_button, self.remove_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        self.status = QLabel("Open a run folder written by `cnnviz-cli train`, or follow one while it trains.")
+        self.status.setWordWrap(True)
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+
+        pg.setConfigOptions(antialias=True)
+        self.plots = pg.GraphicsLayoutWidget()
+        self.plots.setBackground("w")
+        self.loss_plot = self.plots.addPlot(title="Loss (dashed: training, solid: validation)")
+        self.acc_plot = self.plots.addPlot(title="Accuracy")
+        for plot, label in ((self.loss_plot, "loss"), (self.acc_plot, "accuracy")):
+            plot.setLabel("bottom", "epoch")
+            plot.setLabel("left", label)
+            plot.showGrid(x=True, y=True, alpha=0.3)
+        self.acc_plot.addLegend(offset=(-10, -10))
+
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.plots)
+        split.addWidget(self.table)
+        split.setSizes([450, 200])
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status)
+        layout.addWidget(split, 1)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(poll_ms)
+        self.timer.timeout.connect(self._on_timer_timeout)
+
+    # --- public ---------------------------------------------------------------------------------------
+    def run_paths(self) -> list[Path]:
+        return list(self._followers)
+
+    def add_run(self, path: str | Path, *, follow: bool = False) -> bool:
+        """Add a run folder (``follow``: keep polling it). Returns False with a message box if it's not a run."""
+        path = Path(path).resolve()
+        if path in self._followers:
+            if follow:
+                self._live.add(path)
+                self.timer.start()
+            return True
+        try:
+            summarize_run(path)  # validates the folder
+        except RunError as exc:
+            if not follow:
+                QMessageBox.warning(self, "Open run", str(exc))
+                return False
+            if not path.is_dir():
+                QMessageBox.warning(self, "Follow run", f"{path} is not a folder")
+                return False
+            # Following a folder before the other process has created its files is allowed.
+        color = PALETTE[len(self._followers) % len(PALETTE)]
+        self._followers[path] = HistoryFollower(path)
+        self._curves[path] = _RunCurves(self.loss_plot, self.acc_plot, color, path.name)
+        if follow:
+            self._live.add(path)
+            self.timer.start()
+        self.refresh()
+        return True
+
+    @Slot()
+    def refresh(self) -> None:
+        """Read new epochs of every run and update curves and table."""
+        for path, follower in self._followers.items():
+            if follower.poll() or not follower.records:
+                self._curves[path].update(follower.records)
+        self._fill_table()
+        live = [p for p in self._live if self._followers[p].status() in ("running", "?")]
+        if self._live:
+            names = ", ".join(f"{p.name} ({len(self._followers[p].records)} epochs, {self._followers[p].status()})"
+                              for p in self._live)
+            self.status.setText(f"Following: {names}")
+        if self._live and not live:
+            self.timer.stop()  # every followed run has finished
+
+    def shutdown(self) -> None:
+        self.timer.stop()
+
+    # --- internals ------------------------------------------------------------------------------------
+    def _fill_table(self) -> None:
+        self.table.setRowCount(len(self._followers))
+        for row, path in enumerate(self._followers):
+            try:
+                s = summarize_run(path)
+                cells = (s.name, s.status, _fmt(s.params, "{:,}"), str(s.epochs), f"{s.seconds:.0f} s",
+                         _fmt(s.best_val_accuracy, "{:.4f}"), _fmt(s.test_accuracy, "{:.4f}"))
+            except RunError:
+                cells = (path.name, "waiting for the run to start", "–", "0", "–", "–", "–")
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if col == 0:
+                    item.setForeground(QColor(PALETTE[row % len(PALETTE)]))
+                    item.setToolTip(str(path))
+                if col >= 2:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, col, item)
+
+    def _selected_path(self) -> Path | None:
+        rows = {i.row() for i in self.table.selectedIndexes()}
+        if not rows:
+            return None
+        return list(self._followers)[min(rows)]
+
+    @Slot()
+    def _on_timer_timeout(self) -> None:
+        self.refresh()
+
+    @Slot()
+    def _on_open_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open run folder")
+        if folder:
+            self.add_run(folder)
+
+    @Slot()
+    def _on_follow_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Follow run folder")
+        if folder:
+            self.add_run(folder, follow=True)
+
+    @Slot()
+    def _on_load_model_clicked(self) -> None:
+        path = self._selected_path()
+        if path is None:
+            self.message.emit("Select a run in the table first.")
+            return
+        self.model_requested.emit(str(path))
+
+    @Slot()
+    def _on_remove_clicked(self) -> None:
+        path = self._selected_path()
+        if path is None:
+            return
+        self._curves.pop(path).remove(self.loss_plot, self.acc_plot)
+        self._followers.pop(path)
+        self._live.discard(path)
+        self.refresh()
