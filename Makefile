@@ -29,3 +29,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
+
+.PHONY: bundle
+bundle: $(STAMP)
+	VENV=$(VENV) bash packaging/build_bundle.sh

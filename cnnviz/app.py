@@ -13,6 +13,13 @@ import time
 _T_START = time.perf_counter()
 
 
+def _say(text: str, err: bool = False) -> None:
+    """Print if there is somewhere to print to: a windowed bundle on Windows/macOS has no stdout/stderr."""
+    stream = sys.stderr if err else sys.stdout
+    if stream is not None:
+        print(text, file=stream, flush=True)
+
+
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="cnnviz", description="Desktop studio for learning CNNs")
     parser.add_argument("--smoke", action="store_true",
@@ -43,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     problem = _check_display()
     if problem:
-        print(problem, file=sys.stderr)
+        _say(problem, err=True)
         return 2
 
     from PySide6.QtCore import QTimer
@@ -66,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         app.processEvents()
         ok = window.isVisible()
         window.close()
-        print(f"cnnviz smoke: window {'shown' if ok else 'NOT shown'} after "
+        _say(f"cnnviz smoke: window {'shown' if ok else 'NOT shown'} after "
               f"{time.perf_counter() - _T_START:.2f} s")
         return 0 if ok else 1
     QTimer.singleShot(0, window.start_background_work)
@@ -90,17 +97,17 @@ def _startup_reporter(app, window):
 
         @Slot()
         def on_window_shown(self) -> None:
-            print(f"window_shown_s={time.perf_counter() - _T_START:.3f}", flush=True)
+            _say(f"window_shown_s={time.perf_counter() - _T_START:.3f}")
 
         @Slot(float)
         def on_tensorflow_ready(self, _seconds: float) -> None:
-            print(f"tensorflow_ready_s={time.perf_counter() - _T_START:.3f}", flush=True)
+            _say(f"tensorflow_ready_s={time.perf_counter() - _T_START:.3f}")
             self._window.close()
             self._app.quit()
 
         @Slot(str)
         def on_tensorflow_failed(self, message: str) -> None:
-            print(f"tensorflow_failed={message.splitlines()[0]}", flush=True)
+            _say(f"tensorflow_failed={message.splitlines()[0]}")
             self._app.exit(1)
 
     return StartupReporter(app, window)
