@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{time.perf_counter() - _T_START:.2f} s")
         return 0 if ok else 1
     QTimer.singleShot(0, window.start_background_work)
+    QTimer.singleShot(0, window.offer_recovery)
     return app.exec()
 
 

@@ -15,18 +15,23 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QStyle, QTabWidget, QWidget
 
 from cnnviz import __version__
+from cnnviz.core.autosave import Autosave
 from cnnviz.core.spec import SpecError
 from cnnviz.qt.builder import BuilderPanel, SpecDocument
 from cnnviz.qt.icons import app_icon, standard_icon
+from cnnviz.qt.models import ModelActions
+from cnnviz.qt.recovery import AutosaveController, offer_recovery
+from cnnviz.qt.runs.panel import RunsPanel
 from cnnviz.qt.settings import AppSettings
 from cnnviz.qt.tf_loader import TensorFlowLoader
 
-TAB_TITLES = ("Builder", "Training", "Inspector", "Draw")
+TAB_TITLES = ("Builder", "Training", "Inspector", "Draw", "Runs")
 SPEC_FILTER = "cnnviz model spec (*.json);;All files (*)"
 _PLACEHOLDERS = {
     "Training": "Training: train the model on MNIST and watch loss and accuracy live (coming soon).",
     "Inspector": "Inspector: feature maps, kernels and the convolution step by step (coming soon).",
     "Draw": "Draw: draw a digit and see what the trained model predicts (coming soon).",
+    "Runs": "",
 }
 
 
@@ -48,9 +53,16 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.builder, "Builder")
-        for title in TAB_TITLES[1:]:
+        for title in TAB_TITLES[1:-1]:
             self.tabs.addTab(_placeholder(_PLACEHOLDERS[title]), title)
+        self.runs = RunsPanel()
+        self.tabs.addTab(self.runs, "Runs")
         self.setCentralWidget(self.tabs)
+        self.autosave = AutosaveController(self.document, Autosave(), parent=self)
+        self.autosave.failed.connect(self._on_builder_message)
+        self.models = ModelActions(self)
+        self.runs.model_requested.connect(self._on_runs_model_requested)
+        self.runs.message.connect(self._on_builder_message)
 
         self.tf_status = QLabel("TensorFlow: not loaded")
         self.model_status = QLabel()
@@ -109,9 +121,18 @@ class MainWindow(QMainWindow):
                                         sp.SP_DialogSaveButton)
         self.save_as_action = self._action("Save &as…", self.save_spec_as, sk.SaveAs,
                                            "Save the model spec under a new name")
-        self.import_action = QAction("&Import model…", self)
-        self.import_action.setEnabled(False)
-        self.import_action.setToolTip("Coming soon: import a saved Keras model (.keras) as a spec")
+        self.import_action = self._action("&Import model…", self._on_import_triggered, "Ctrl+I",
+                                          "Load a trained Keras model (.keras): its layers go to the builder when "
+                                          "the builder supports them, the model to the other tabs")
+        self.export_action = self._action("&Export model…", self._on_export_triggered, "Ctrl+E",
+                                          "Export the trained model (.keras, weights, SavedModel, TFLite, ONNX), "
+                                          "verified by loading it back")
+        self.run_config_action = self._action("Export as &run config…", self._on_run_config_triggered, None,
+                                              "Write what `cnnviz-cli train` needs to run this experiment headless")
+        self.open_run_action = self._action("Open r&un…", self.runs._on_open_clicked, None,
+                                            "Open a run folder written by cnnviz-cli train")
+        self.follow_run_action = self._action("&Follow run…", self.runs._on_follow_clicked, None,
+                                              "Watch a run folder that another process is writing")
         self.quit_action = self._action("&Quit", self.close, sk.Quit, "Quit cnnviz")
         self.undo_action = self.document.undo_stack.createUndoAction(self, "&Undo")
         self.undo_action.setShortcut(QKeySequence(sk.Undo))
@@ -135,7 +156,9 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addActions([self.save_action, self.save_as_action])
         file_menu.addSeparator()
-        file_menu.addAction(self.import_action)
+        file_menu.addActions([self.import_action, self.export_action, self.run_config_action])
+        file_menu.addSeparator()
+        file_menu.addActions([self.open_run_action, self.follow_run_action])
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit_menu = bar.addMenu("&Edit")
@@ -342,8 +365,31 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.save_settings()
+        self.models.shutdown()
+        self.runs.shutdown()
+        self.autosave.shutdown()
         self.tf_loader.wait()
         super().closeEvent(event)
+
+    def offer_recovery(self) -> bool:
+        """After a crash, offer the autosaved model back (called once the window is shown)."""
+        return offer_recovery(self, self.document, self.autosave.autosave)
+
+    @Slot()
+    def _on_import_triggered(self) -> None:
+        self.models.import_model()
+
+    @Slot()
+    def _on_export_triggered(self) -> None:
+        self.models.export_model()
+
+    @Slot(str)
+    def _on_runs_model_requested(self, path: str) -> None:
+        self.models.import_run(path)
+
+    @Slot()
+    def _on_run_config_triggered(self) -> None:
+        self.models.export_run_config()
 
 
 def install_excepthook(window: QWidget) -> None:

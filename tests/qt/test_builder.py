@@ -286,9 +286,10 @@ def test_drop_event_on_the_list_view_moves_the_layer(qtbot, panel):
     target = view.visualRect(model.index(3))
     pos = QPointF(target.center().x(), target.top() + 2)  # just above row 3: drop between rows 2 and 3
     args = (Qt.DropAction.MoveAction, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    enter = QDragEnterEvent(pos, *args)
+    # QDragEnterEvent/QDragMoveEvent take a QPoint; QDropEvent a QPointF (PySide6 6.11).
+    enter = QDragEnterEvent(pos.toPoint(), *args)
     QGuiApplication.sendEvent(view.viewport(), enter)
-    move = QDragMoveEvent(pos, *args)
+    move = QDragMoveEvent(pos.toPoint(), *args)
     QGuiApplication.sendEvent(view.viewport(), move)
     drop = QDropEvent(pos, *args)
     QGuiApplication.sendEvent(view.viewport(), drop)

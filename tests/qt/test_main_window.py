@@ -70,7 +70,7 @@ def test_window_appears_without_tensorflow(window):
     menus = [a.text() for a in window.menuBar().actions()]
     assert menus == ["&File", "&Edit", "&Presets", "&View", "&Help"]
     assert window.presets_menu.actions()[0].data() == "lecture"
-    assert not window.import_action.isEnabled() and "Coming soon" in window.import_action.toolTip()
+    assert window.import_action.isEnabled() and window.import_action.shortcut().toString() == "Ctrl+I"
     assert window.save_action.shortcut().toString() == "Ctrl+S"
     assert window.undo_action.shortcut().toString() == "Ctrl+Z"
 
