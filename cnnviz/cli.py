@@ -6,6 +6,7 @@
     cnnviz-cli datasets
     cnnviz-cli train --preset fast --dataset mnist_sample --epochs 3 --out runs/first
     cnnviz-cli train --resume --out runs/first
+    cnnviz-cli train --dataset celeba --data-dir ~/celeba --attribute Male --preset celeba --out runs/faces
 """
 from __future__ import annotations
 
@@ -68,7 +69,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
 def cmd_datasets(args: argparse.Namespace) -> int:
     from cnnviz.core import datasets
 
-    for key, info in datasets.DATASETS.items():
+    for key, info in {**datasets.DATASETS, **datasets.STREAMED_DATASETS}.items():
         print(f"{key:<14} {info.title}")
     return 0
 
@@ -123,7 +124,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise CliError(f"--out {out} is a file; give a folder for the run")
     spec = model = None
     config = None
-    data_choice = DataChoice(args.dataset, args.data_dir, args.data_path, args.limit)
+    data_choice = DataChoice(args.dataset, args.data_dir, args.data_path, args.limit, attribute=args.attribute,
+                             valid_limit=args.celeba_valid_limit, test_limit=args.celeba_test_limit)
+    if not data_choice.streamed and (args.attribute or args.celeba_valid_limit is not None
+                                     or args.celeba_test_limit is not None):
+        raise CliError("--attribute and --celeba-*-limit only apply to --dataset celeba")
     if args.config and not args.resume:
         from cnnviz.core.runs import read_run_config
         from cnnviz.core.spec import ModelSpec
@@ -268,7 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", default="mnist_sample", help="registry name (see `cnnviz-cli datasets`)")
     p.add_argument("--data-dir", help="folder holding the dataset's files (else $CNNVIZ_DATA_DIR)")
     p.add_argument("--data-path", help="an npz file, IDX folder or image folder")
-    p.add_argument("--limit", type=int, help="use only the first N training images")
+    p.add_argument("--limit", "--celeba-train-limit", dest="limit", type=int,
+                   help="use only the first N training images")
+    p.add_argument("--attribute", help="celeba: the attribute to predict (default Male; e.g. Smiling)")
+    p.add_argument("--celeba-valid-limit", type=int, help="celeba: use only the first N validation images "
+                   "(celeba brings its own validation split; --val-count/--val-fraction do not apply)")
+    p.add_argument("--celeba-test-limit", type=int, help="celeba: use only the first N test images")
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--optimizer", default="adam", choices=["adam", "sgd", "rmsprop"])

@@ -381,6 +381,16 @@ DATASETS: dict[str, DatasetInfo] = {info.name: info for info in (
                 "names), any format Pillow reads, resized to a chosen size.", None, None,
                 needs_path=True, works_offline=True),
 )}
+# Datasets read from disk while training (too big for memory): load_dataset() cannot return them as arrays;
+# cnnviz.core.celeba.celeba_datasets / load_celeba give tf.data pipelines, and DataChoice("celeba") trains on them.
+STREAMED_DATASETS: dict[str, DatasetInfo] = {info.name: info for info in (
+    DatasetInfo("celeba", "CelebA faces (one attribute)", "CelebA (Liu et al., 2015): 202,599 aligned celebrity "
+                "faces with 40 yes/no attributes; predict one of them (the lecture: Male). Streamed from disk; "
+                "random 178x178 crops and flips for training, centre crops for evaluation, resized to 64x64 RGB.",
+                (64, 64, 3), 2, needs_path=True, works_offline=True,
+                accepted_files=("CelebA's own folder layout: img_align_celeba/ (the 178x218 JPEGs), "
+                                "list_attr_celeba.txt and list_eval_partition.txt (Kaggle's .csv versions work too)")),
+)}
 _CLASSES = {"mnist": MNIST_CLASSES, "fashion_mnist": FASHION_CLASSES, "cifar10": CIFAR10_CLASSES}
 _ALIASES = {"fashion": "fashion_mnist", "cifar_10": "cifar10", "sample": "mnist_sample", "image_folder": "folder"}
 
@@ -398,6 +408,9 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None, path: 
     """
     key = name.strip().lower().replace("-", "_")
     key = _ALIASES.get(key, key)
+    if key in STREAMED_DATASETS:
+        raise DatasetError(f"{STREAMED_DATASETS[key].title} is streamed from disk, not loaded into memory: use "
+                           "cnnviz.core.celeba.celeba_datasets() (or DataChoice('celeba') for a training run).")
     if key not in DATASETS:
         raise DatasetError(f"Unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}.")
     if key == "mnist_sample":

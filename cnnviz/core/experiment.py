@@ -20,7 +20,11 @@ from .training import EpochResult, TrainingConfig, TrainingError, TrainingSessio
 
 @dataclass
 class DataChoice:
-    """Which dataset to load: a registry name plus an optional folder/file, and an optional size limit."""
+    """Which dataset to load: a registry name plus an optional folder/file, and an optional size limit.
+
+    ``celeba`` (streamed from disk, see cnnviz.core.celeba) also uses ``attribute`` (the label to predict) and
+    ``valid_limit`` / ``test_limit``; ``limit`` is its training limit, as for the others.
+    """
 
     name: str = "mnist_sample"
     data_dir: str | None = None
@@ -28,20 +32,40 @@ class DataChoice:
     limit: int | None = None          # use only the first N training images (quick experiments)
     image_size: tuple[int, int] | None = None
     color_mode: str = "grayscale"
+    attribute: str | None = None      # celeba only; None: Male
+    valid_limit: int | None = None    # celeba only: first N validation images
+    test_limit: int | None = None     # celeba only: first N test images
+
+    @property
+    def streamed(self) -> bool:
+        """True when the data is read from disk as training goes (CelebA), not held in memory."""
+        return self.name.strip().lower() == "celeba"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "data_dir": self.data_dir, "path": self.path, "limit": self.limit,
-                "image_size": list(self.image_size) if self.image_size else None, "color_mode": self.color_mode}
+        d = {"name": self.name, "data_dir": self.data_dir, "path": self.path, "limit": self.limit,
+             "image_size": list(self.image_size) if self.image_size else None, "color_mode": self.color_mode}
+        if self.streamed:
+            d.update(attribute=self.attribute, valid_limit=self.valid_limit, test_limit=self.test_limit)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "DataChoice":
         size = d.get("image_size")
         return cls(d.get("name", "mnist_sample"), d.get("data_dir"), d.get("path"), d.get("limit"),
-                   tuple(size) if size else None, d.get("color_mode", "grayscale"))
+                   tuple(size) if size else None, d.get("color_mode", "grayscale"), d.get("attribute"),
+                   d.get("valid_limit"), d.get("test_limit"))
 
-    def load(self):
+    def load(self, seed: int = 1):
+        """A Dataset (arrays), or for ``celeba`` a :class:`cnnviz.core.celeba.CelebAData` (pipelines; ``seed``
+        drives its shuffling and random crops)."""
         from .datasets import Dataset, load_dataset
 
+        if self.streamed:
+            from .celeba import DEFAULT_ATTRIBUTE, load_celeba, resolve_folder
+
+            return load_celeba(resolve_folder(self.path, self.data_dir), self.attribute or DEFAULT_ATTRIBUTE,
+                               train_limit=self.limit, valid_limit=self.valid_limit, test_limit=self.test_limit,
+                               seed=seed)
         kwargs: dict[str, Any] = {"data_dir": self.data_dir, "path": self.path}
         if self.name == "folder":
             kwargs.update(image_size=self.image_size or (28, 28), color_mode=self.color_mode)
@@ -65,6 +89,13 @@ class ExperimentResult:
 def _meta(data) -> dict[str, Any]:
     from .tf_runtime import versions
 
+    if getattr(data, "info", None) is not None:   # streamed CelebA
+        info = data.info
+        return {"versions": versions(), "command": sys.argv, "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                "dataset": {"name": data.name, "source": data.source, "train": info.counts["train"],
+                            "valid": info.counts["valid"], "test": info.counts["test"],
+                            "attribute": info.attribute, "positives": dict(info.positives),
+                            "input_shape": list(data.input_shape), "class_names": list(data.class_names)}}
     return {"versions": versions(), "command": sys.argv, "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "dataset": {"name": data.name, "source": data.source, "train": int(len(data.x_train)),
                         "test": int(len(data.x_test)), "input_shape": list(data.input_shape),
@@ -95,10 +126,10 @@ def run_experiment(run_dir: str | Path, *, model=None, spec=None, data_choice: D
                            "start it again without --resume")
         records = run.history()
         history = {k: [r[k] for r in records] for k in ("loss", "accuracy", "val_loss", "val_accuracy", "seconds")}
-        data = data_choice.load()
+        data = data_choice.load(seed=config.seed)
         model = keras.saving.load_model(run.last_checkpoint)
     else:
-        data = data_choice.load()
+        data = data_choice.load(seed=config.seed)
         if model is None:
             if spec is None:
                 raise TrainingError("give a model spec, a preset or a .keras model to train")
@@ -110,7 +141,7 @@ def run_experiment(run_dir: str | Path, *, model=None, spec=None, data_choice: D
         run = RunDirectory.create(run_dir, config={"training": config.to_dict(), "data": data_choice.to_dict()},
                                   spec=None if spec is None else spec.to_dict(), meta=_meta(data),
                                   overwrite=overwrite)
-    prepared = prepare_data(data, config)
+    prepared = data.streamed() if data_choice.streamed else prepare_data(data, config)
     best = max((v for v in (history or {}).get("val_accuracy", []) if not math.isnan(v)), default=-1.0)
 
     def on_epoch_end(epoch: int, keras_model) -> None:
@@ -148,9 +179,16 @@ def run_experiment(run_dir: str | Path, *, model=None, spec=None, data_choice: D
     if status in ("completed", "interrupted"):
         from .inference import Predictor, evaluate
 
-        ev = evaluate(Predictor(model), to_float(data.x_test), data.y_test, data.num_classes)
+        if data_choice.streamed:
+            from .celeba import evaluate_dataset
+
+            ev = evaluate_dataset(Predictor(model), data.test, data.num_classes)
+            test_images = len(ev.predicted)
+        else:
+            ev = evaluate(Predictor(model), to_float(data.x_test), data.y_test, data.num_classes)
+            test_images = int(len(data.y_test))
         test_accuracy = ev.accuracy
-        run.write_metrics({"test_accuracy": ev.accuracy, "test_images": int(len(data.y_test)),
+        run.write_metrics({"test_accuracy": ev.accuracy, "test_images": test_images,
                            "per_class_accuracy": [None if math.isnan(v) else float(v) for v in ev.per_class_accuracy],
                            "confusion": ev.confusion.tolist(), "class_names": list(data.class_names),
                            "epochs_done": session.epochs_done})

@@ -157,6 +157,35 @@ class PreparedData:
     y_val: np.ndarray
     num_classes: int
 
+    @property
+    def train_count(self) -> int:
+        return len(self.x_train)
+
+    @property
+    def val_count(self) -> int:
+        return len(self.x_val)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.x_train.shape[1:])
+
+
+@dataclass
+class StreamedData:
+    """tf.data pipelines instead of arrays, for datasets too big for memory (CelebA).
+
+    ``train`` / ``val``: unbatched elements (image float32 (H, W, C) in 0..1, integer label); ``val`` None for no
+    validation. ``train`` must already reshuffle (and augment) itself every epoch: the session only batches it,
+    adapts the labels to the loss and applies ``config.augment``. The config's validation split is not used.
+    """
+
+    train: Any
+    val: Any
+    train_count: int
+    val_count: int
+    input_shape: tuple[int, int, int]
+    num_classes: int
+
 
 def prepare_data(dataset, config: TrainingConfig) -> PreparedData:
     """Split the dataset's training images into train/validation as configured and scale to float32 0..1."""
@@ -278,7 +307,7 @@ class TrainingSession:
         self.last_good_weights: list[np.ndarray] | None = None
         units = int(model.outputs[0].shape[-1])
         self.loss = resolve_loss(config, units)
-        problems = compatibility_problems(tuple(model.inputs[0].shape[1:]), units, data.x_train.shape[1:],
+        problems = compatibility_problems(tuple(model.inputs[0].shape[1:]), units, data.input_shape,
                                           data.num_classes, config.loss)
         if problems:
             raise TrainingError("; ".join(problems))
@@ -309,13 +338,27 @@ class TrainingSession:
             return y.astype(np.float32).reshape(-1, 1)
         return y
 
+    def _stream_labels(self, x, y):
+        """:meth:`_labels` inside a tf.data pipeline (streamed data)."""
+        import tensorflow as tf
+
+        if self.loss == "categorical_crossentropy":
+            return x, tf.one_hot(tf.cast(y, tf.int32), self.data.num_classes)
+        if self.loss == "binary_crossentropy":
+            return x, tf.reshape(tf.cast(y, tf.float32), (-1, 1))
+        return x, y
+
     def _train_dataset(self):
         import tensorflow as tf
 
         cfg = self.config
-        ds = tf.data.Dataset.from_tensor_slices((self.data.x_train, self._labels(self.data.y_train)))
-        ds = ds.shuffle(len(self.data.x_train), seed=cfg.seed + self.epochs_done, reshuffle_each_iteration=True)
-        ds = ds.batch(cfg.batch_size, drop_remainder=self.drop_remainder)
+        if isinstance(self.data, StreamedData):
+            ds = self.data.train.batch(cfg.batch_size, drop_remainder=self.drop_remainder)
+            ds = ds.map(self._stream_labels, num_parallel_calls=tf.data.AUTOTUNE)
+        else:
+            ds = tf.data.Dataset.from_tensor_slices((self.data.x_train, self._labels(self.data.y_train)))
+            ds = ds.shuffle(len(self.data.x_train), seed=cfg.seed + self.epochs_done, reshuffle_each_iteration=True)
+            ds = ds.batch(cfg.batch_size, drop_remainder=self.drop_remainder)
         layers = augmentation_layers(cfg.augment, cfg.seed)
         if layers:
             def augment(x, y):
@@ -332,16 +375,23 @@ class TrainingSession:
         self._stop.clear()
         if not self._compiled:
             self._compile()
-        n = len(self.data.x_train)
+        n = self.data.train_count
         steps = (n // self.config.batch_size) if self.drop_remainder else math.ceil(n / self.config.batch_size)
         if steps == 0:
             raise TrainingError(f"{n} training images are fewer than one batch of {self.config.batch_size}")
         start_epoch = self.epochs_done
-        self.emit(TrainingStarted(epochs, start_epoch, steps, n, len(self.data.x_val)))
+        self.emit(TrainingStarted(epochs, start_epoch, steps, n, self.data.val_count))
         monitor = _make_monitor(self, steps, start_epoch + epochs)
         val = None
         val_batch = max(256, self.config.batch_size)
-        if len(self.data.x_val):
+        if isinstance(self.data, StreamedData):
+            if self.data.val is not None and self.data.val_count:
+                import tensorflow as tf
+
+                batch = self.config.batch_size if self.drop_remainder else val_batch
+                val = self.data.val.batch(batch, drop_remainder=self.drop_remainder).map(
+                    self._stream_labels, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+        elif len(self.data.x_val):
             val = (self.data.x_val, self._labels(self.data.y_val))
             if self.drop_remainder:
                 import tensorflow as tf
@@ -353,7 +403,8 @@ class TrainingSession:
         if self.last_good_weights is None:
             self.last_good_weights = [w.copy() for w in self.model.get_weights()]
         self.model.fit(self._train_dataset(), epochs=start_epoch + epochs, initial_epoch=start_epoch,
-                       validation_data=val, validation_batch_size=None if self.drop_remainder else val_batch,
+                       validation_data=val,
+                       validation_batch_size=None if self.drop_remainder or not isinstance(val, tuple) else val_batch,
                        callbacks=[monitor], shuffle=False, verbose=0)  # shuffled by tf.data
         done = self.epochs_done - start_epoch
         if monitor.diverged:
@@ -416,7 +467,7 @@ class _MonitorMixin:
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
         loss = float(logs.get("loss", float("nan")))
-        self._images = min((batch + 1) * self.session.config.batch_size, len(self.session.data.x_train))
+        self._images = min((batch + 1) * self.session.config.batch_size, self.session.data.train_count)
         if not math.isfinite(loss):
             self.diverged = True
             self.bad_loss, self.bad_epoch, self.bad_batch = loss, self._epoch, batch + 1

@@ -1,0 +1,500 @@
+"""CelebA faces, streamed from disk: predict one of its 40 binary attributes (the lecture: ``Male``).
+
+Reads CelebA's own layout in a folder (the Kaggle CSV variant works too)::
+
+    img_align_celeba/000001.jpg ...   178x218 (W x H) aligned faces
+    list_attr_celeba.txt              line 1: number of images; line 2: the 40 attribute names;
+                                      then "000001.jpg -1  1  1 -1 ..." (+1 has it, -1 has not; 1+ spaces)
+    list_eval_partition.txt           "000001.jpg 0" (0 train, 1 valid, 2 test)
+
+Only file names and labels are held in memory; images are decoded in a ``tf.data`` pipeline as training reads
+them. The classic recipe (Raschka & Mirjalili ch. 15, lecture 4): training images are randomly cropped to
+178x178, resized to 64x64 and randomly flipped left-right; evaluation images are centre-cropped to 178x178
+and resized to 64x64; all scaled to float32 0..1. Labels: 1 = has the attribute.
+TensorFlow is imported inside the functions that need it.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .datasets import DatasetError, data_search_dirs
+
+IMAGE_DIR = "img_align_celeba"
+ATTR_FILE = "list_attr_celeba.txt"
+PARTITION_FILE = "list_eval_partition.txt"
+CELEBA_ATTRIBUTES = (
+    "5_o_Clock_Shadow", "Arched_Eyebrows", "Attractive", "Bags_Under_Eyes", "Bald", "Bangs", "Big_Lips", "Big_Nose",
+    "Black_Hair", "Blond_Hair", "Blurry", "Brown_Hair", "Bushy_Eyebrows", "Chubby", "Double_Chin", "Eyeglasses",
+    "Goatee", "Gray_Hair", "Heavy_Makeup", "High_Cheekbones", "Male", "Mouth_Slightly_Open", "Mustache",
+    "Narrow_Eyes", "No_Beard", "Oval_Face", "Pale_Skin", "Pointy_Nose", "Receding_Hairline", "Rosy_Cheeks",
+    "Sideburns", "Smiling", "Straight_Hair", "Wavy_Hair", "Wearing_Earrings", "Wearing_Hat", "Wearing_Lipstick",
+    "Wearing_Necklace", "Wearing_Necktie", "Young")
+DEFAULT_ATTRIBUTE = "Male"
+SPLITS = ("train", "valid", "test")     # partition values 0, 1, 2
+CROP_SIZE = 178                         # square crop side, pixels (the full width of an aligned CelebA image)
+IMAGE_SIZE = (64, 64)                   # (H, W) the model sees
+CLASSIC_TRAIN_LIMIT, CLASSIC_VALID_LIMIT = 16_000, 1_000
+PROGRESS_EVERY = 5_000                  # rows between progress calls
+
+Progress = Callable[[int, int], None]   # (rows parsed, rows in the file)
+
+
+class CelebAError(DatasetError):
+    """The folder is not CelebA-shaped, or a file in it is malformed; the message says what and where."""
+
+
+# ------------------------------------------------------------------------------------------------ index files
+@dataclass(frozen=True, eq=False)
+class CelebAIndex:
+    """Everything CelebA's text files say, for all images: parse once, then choose attributes freely.
+
+    ``filenames``: (N,) str, in attribute-file order; ``attributes``: bool (N, A), True = has it (+1);
+    ``partition``: int8 (N,) 0 train / 1 valid / 2 test; ``attribute_names``: A names as in the file.
+    """
+
+    folder: Path
+    image_dir: Path
+    attr_file: Path
+    partition_file: Path
+    attribute_names: tuple[str, ...]
+    filenames: np.ndarray
+    attributes: np.ndarray
+    partition: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.filenames)
+
+    def attribute_column(self, attribute: str) -> int:
+        """Index of ``attribute`` (case-insensitive); CelebAError listing the valid names otherwise."""
+        for i, name in enumerate(self.attribute_names):
+            if name == attribute:
+                return i
+        folded = [i for i, name in enumerate(self.attribute_names) if name.lower() == str(attribute).lower()]
+        if len(folded) == 1:
+            return folded[0]
+        raise CelebAError(f"{attribute!r} is not a CelebA attribute in {self.attr_file.name}. "
+                          f"Valid attributes: {', '.join(self.attribute_names)}.")
+
+
+def resolve_folder(path: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None) -> Path:
+    """The CelebA folder to read: ``path`` if given; else the first of ``data_dir``, ``$CNNVIZ_DATA_DIR``,
+    ``~/.cnnviz/data``, ... (or a ``celeba``/``CelebA`` subfolder of one) that holds the attribute file.
+    An explicit ``data_dir`` that matches nothing is returned as is, so the error names what it lacks."""
+    if path is not None:
+        return Path(path).expanduser()
+    dirs = data_search_dirs(data_dir)
+    for d in dirs:
+        for candidate in (d, d / "celeba", d / "CelebA"):
+            if _find_attr_file(candidate) is not None:
+                return candidate
+    if data_dir is not None:
+        return Path(data_dir).expanduser()
+    raise CelebAError("CelebA needs a folder (choose it, or give --data-dir): the one holding "
+                      f"{IMAGE_DIR}/, {ATTR_FILE} and {PARTITION_FILE}. Looked in: "
+                      + ", ".join(str(c) for d in dirs for c in (d, d / "celeba")) + ".")
+
+
+def _find_attr_file(folder: Path) -> Path | None:
+    for name in (ATTR_FILE, "list_attr_celeba.csv"):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def _find_partition_file(folder: Path) -> Path | None:
+    for name in (PARTITION_FILE, "list_eval_partition.csv"):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def _find_image_dir(folder: Path) -> Path:
+    images = folder / IMAGE_DIR
+    nested = images / IMAGE_DIR   # Kaggle's zip unpacks to img_align_celeba/img_align_celeba/
+    if nested.is_dir():
+        return nested
+    if images.is_dir():
+        return images
+    hint = ""
+    if (folder / f"{IMAGE_DIR}.zip").is_file():
+        hint = f" {IMAGE_DIR}.zip is there: extract it first (it unpacks to {IMAGE_DIR}/)."
+    raise CelebAError(f"{folder} is not a CelebA folder: it has no {IMAGE_DIR}/ subfolder with the face images "
+                      f"(178x218 JPEGs).{hint} Expected {IMAGE_DIR}/, {ATTR_FILE} and {PARTITION_FILE}.")
+
+
+def read_index(folder: str | os.PathLike, progress: Progress | None = None) -> CelebAIndex:
+    """Parse ``folder``'s attribute and partition files (about a second for all 202,599 CelebA images).
+
+    ``progress(rows_done, rows_total)`` is called every few thousand rows of the attribute file and at the end.
+    Picking the ``img_align_celeba`` folder itself works too (its parent is used). Raises CelebAError for a
+    missing folder, image folder or file, and for a malformed line (naming the file, the line and why).
+    """
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise CelebAError(f"{folder} does not exist." if not folder.exists() else
+                          f"{folder} is a file; choose the CelebA folder that holds {IMAGE_DIR}/.")
+    if folder.name == IMAGE_DIR and _find_attr_file(folder) is None and _find_attr_file(folder.parent):
+        folder = folder.parent   # the user picked the image folder itself
+    image_dir = _find_image_dir(folder)
+    attr_file = _find_attr_file(folder)
+    if attr_file is None:
+        raise CelebAError(f"{folder} has no attribute file {ATTR_FILE} (CelebA's Anno/list_attr_celeba.txt: "
+                          "one line per image with its 40 attributes as 1/-1). Put it next to "
+                          f"{IMAGE_DIR}/.")
+    partition_file = _find_partition_file(folder)
+    if partition_file is None:
+        raise CelebAError(f"{folder} has no partition file {PARTITION_FILE} (CelebA's Eval/list_eval_partition.txt"
+                          ": 'filename 0|1|2' for train/valid/test). Put it next to {IMAGE_DIR}/.")
+    names, filenames, attributes = _read_attributes(attr_file, progress)
+    partition = _read_partition(partition_file, attr_file, filenames)
+    return CelebAIndex(folder, image_dir, attr_file, partition_file, names, filenames, attributes, partition)
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8-sig", errors="strict").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CelebAError(f"{path} cannot be read as text ({type(exc).__name__}: {exc}).") from exc
+
+
+def _read_attributes(path: Path, progress: Progress | None):
+    lines = _read_lines(path)
+    csv = path.suffix == ".csv"
+    split = (lambda s: [f.strip() for f in s.split(",")]) if csv else str.split
+    where = path.name
+    if csv:   # Kaggle: "image_id,5_o_Clock_Shadow,...", no count line
+        header_no, first_row, declared = 1, 1, None
+        names = split(lines[0])[1:] if lines else []
+    else:
+        if not lines or not lines[0].strip():
+            raise CelebAError(f"{where} line 1 is empty; it should hold the number of images (202599 in CelebA).")
+        try:
+            declared = int(lines[0].strip())
+        except ValueError:
+            raise CelebAError(f"{where} line 1 should be the number of images (202599 in CelebA), found "
+                              f"{lines[0].strip()[:60]!r}. Is this CelebA's list_attr_celeba.txt?") from None
+        header_no, first_row = 2, 2
+        names = split(lines[1]) if len(lines) > 1 else []
+    if not names:
+        raise CelebAError(f"{where} line {header_no} should list the attribute names (5_o_Clock_Shadow "
+                          "Arched_Eyebrows ... Young); it is empty or missing.")
+    if len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise CelebAError(f"{where} line {header_no}: the attribute {dup!r} is named twice.")
+    width = len(names) + 1
+    allowed = {"1", "+1", "-1"}
+    total = sum(1 for line in lines[first_row:] if line.strip())
+    filenames: list[str] = []
+    signs: list[str] = []
+    for number, line in enumerate(lines[first_row:], start=first_row + 1):
+        fields = split(line)
+        if not fields or fields == [""]:
+            continue
+        if len(fields) != width:
+            raise CelebAError(f"{where} line {number} is malformed: expected a file name and {len(names)} values "
+                              f"({width} fields separated by spaces), found {len(fields)} field(s): "
+                              f"{line.strip()[:80]!r}.")
+        values = fields[1:]
+        if not allowed.issuperset(values):
+            bad = next(i for i, v in enumerate(values) if v not in allowed)
+            raise CelebAError(f"{where} line {number} is malformed: the value {values[bad]!r} for "
+                              f"{names[bad]} (image {fields[0]}) is not 1 or -1.")
+        filenames.append(fields[0])
+        signs.append("".join(v[0] for v in values))   # '1' / '+' -> has it, '-' -> has not
+        if progress is not None and len(filenames) % PROGRESS_EVERY == 0:
+            progress(len(filenames), total)
+    if declared is not None and declared != len(filenames):
+        raise CelebAError(f"{where} line 1 says {declared} images but {len(filenames)} image lines follow; the "
+                          "file looks truncated or edited. Download list_attr_celeba.txt again.")
+    if not filenames:
+        raise CelebAError(f"{where} lists no images.")
+    if progress is not None:
+        progress(len(filenames), total)
+    packed = np.frombuffer("".join(signs).encode("ascii"), dtype=np.uint8).reshape(len(filenames), len(names))
+    return tuple(names), np.asarray(filenames), packed != ord("-")
+
+
+def _read_partition(path: Path, attr_file: Path, filenames: np.ndarray) -> np.ndarray:
+    lines = _read_lines(path)
+    csv = path.suffix == ".csv"
+    start = 1 if csv else 0
+    split = (lambda s: [f.strip() for f in s.split(",")]) if csv else str.split
+    split_of: dict[str, int] = {}
+    for number, line in enumerate(lines[start:], start=start + 1):
+        fields = split(line)
+        if not fields or fields == [""]:
+            continue
+        if len(fields) != 2 or fields[1] not in ("0", "1", "2"):
+            raise CelebAError(f"{path.name} line {number} is malformed: expected 'filename 0|1|2' (0 train, "
+                              f"1 valid, 2 test), found {line.strip()[:80]!r}.")
+        split_of[fields[0]] = int(fields[1])
+    out = np.empty(len(filenames), np.int8)
+    for i, name in enumerate(filenames.tolist()):
+        value = split_of.get(name)
+        if value is None:
+            raise CelebAError(f"{path.name} has no line for {name} (listed in {attr_file.name}); the two files "
+                              "must cover the same images.")
+        out[i] = value
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ selection
+@dataclass(frozen=True)
+class CelebAInfo:
+    """What was chosen: counts and positives per split ("train", "valid", "test"), shapes, where from."""
+
+    folder: str
+    attribute: str
+    class_names: tuple[str, str]
+    counts: dict[str, int]
+    positives: dict[str, int]
+    input_shape: tuple[int, int, int]
+    crop_size: int
+    source: str
+    limits: dict[str, int | None] = field(default_factory=dict)
+
+    @property
+    def num_classes(self) -> int:
+        return 2
+
+    @property
+    def name(self) -> str:
+        return "celeba"
+
+    def summary(self) -> str:
+        c = self.counts
+        return (f"celeba ({self.attribute}): {c['train']:,} train + {c['valid']:,} valid + {c['test']:,} test "
+                f"images, {'x'.join(map(str, self.input_shape))}, classes {self.class_names[0]!r} / "
+                f"{self.class_names[1]!r}")
+
+
+def class_names_for(attribute: str) -> tuple[str, str]:
+    """Class 0 and class 1 for a binary attribute: ``("not Male", "Male")``."""
+    return (f"not {attribute}", attribute)
+
+
+def select(index: CelebAIndex, attribute: str = DEFAULT_ATTRIBUTE, *, train_limit: int | None = None,
+           valid_limit: int | None = None, test_limit: int | None = None):
+    """File paths and 0/1 labels per split: ``({split: (paths (n,) str, labels (n,) int64)}, CelebAInfo)``.
+
+    Each limit keeps the first N images of its partition in file order (the classic recipe: 16,000 train,
+    1,000 valid); None keeps all. Raises CelebAError for an unknown attribute, a bad limit, no training
+    images, or images listed but absent from the image folder (only the chosen images are checked).
+    """
+    column = index.attribute_column(attribute)
+    attribute = index.attribute_names[column]
+    limits = {"train": train_limit, "valid": valid_limit, "test": test_limit}
+    for split, limit in limits.items():
+        if limit is not None and (isinstance(limit, bool) or int(limit) != limit or limit < 0):
+            raise CelebAError(f"the {split} limit must be a whole number >= 0 (or none for all), got {limit!r}.")
+    chosen: dict[str, np.ndarray] = {}
+    for value, split in enumerate(SPLITS):
+        rows = np.flatnonzero(index.partition == value)
+        chosen[split] = rows if limits[split] is None else rows[:int(limits[split])]
+    if len(chosen["train"]) == 0:
+        raise CelebAError(f"{index.partition_file.name} puts no images in the training partition (0)"
+                          + (" or the train limit is 0" if limits["train"] == 0 else "") + ".")
+    _check_images_exist(index, np.concatenate(list(chosen.values())))
+    out = {}
+    for split, rows in chosen.items():
+        paths = np.array([os.path.join(index.image_dir, n) for n in index.filenames[rows].tolist()], dtype=str)
+        out[split] = (paths, index.attributes[rows, column].astype(np.int64))
+    counts = {s: int(len(chosen[s])) for s in SPLITS}
+    positives = {s: int(out[s][1].sum()) for s in SPLITS}
+    shown = ", ".join(f"{counts[s]:,} {s}" + (f" (first {limits[s]:,})" if limits[s] is not None else "")
+                      for s in SPLITS)
+    h, w = IMAGE_SIZE
+    info = CelebAInfo(str(index.folder), attribute, class_names_for(attribute), counts, positives, (h, w, 3),
+                      CROP_SIZE, f"CelebA in {index.folder} ({index.image_dir.name}/, {index.attr_file.name}, "
+                      f"{index.partition_file.name}): attribute {attribute}; {shown} images; crop {CROP_SIZE}x"
+                      f"{CROP_SIZE} (random for training, centre for evaluation), resized to {h}x{w}", limits)
+    return out, info
+
+
+def _check_images_exist(index: CelebAIndex, rows: np.ndarray) -> None:
+    try:
+        present = set(os.listdir(index.image_dir))
+    except OSError as exc:
+        raise CelebAError(f"{index.image_dir} cannot be listed ({exc}).") from exc
+    missing = [n for n in index.filenames[rows].tolist() if n not in present]
+    if missing:
+        examples = ", ".join(missing[:3])
+        raise CelebAError(f"{index.image_dir.name}/{missing[0]} is listed in {index.attr_file.name} but is not in "
+                          f"{index.image_dir}; {len(missing):,} of the {len(rows):,} chosen images are missing "
+                          f"(e.g. {examples}). Extract the complete img_align_celeba.zip, or use smaller limits.")
+
+
+# ------------------------------------------------------------------------------------------------ transforms
+def _square_side(image, crop_size: int):
+    import tensorflow as tf
+
+    shape = tf.shape(image)
+    return tf.minimum(tf.minimum(shape[0], shape[1]), crop_size)
+
+
+def train_transform(image, seed, *, crop_size: int = CROP_SIZE, image_size: tuple[int, int] = IMAGE_SIZE):
+    """The training augmentation: uint8 (H, W, 3) -> float32 (64, 64, 3) in 0..1.
+
+    A random ``crop_size`` square (at most the image's shorter side), resized to ``image_size`` (H, W) bilinearly,
+    flipped left-right with probability 1/2. ``seed``: shape (2,) int, the same seed gives the same result
+    (stateless ops, so the pipeline and previews agree exactly).
+    """
+    import tensorflow as tf
+
+    image = tf.convert_to_tensor(image)
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2)
+    side = _square_side(image, crop_size)
+    crop = tf.image.stateless_random_crop(image, tf.stack([side, side, tf.shape(image)[2]]), seed=seeds[0])
+    resized = tf.image.resize(crop, image_size)
+    flipped = tf.image.stateless_random_flip_left_right(resized, seed=seeds[1])
+    return tf.ensure_shape(flipped / 255.0, (*image_size, 3))
+
+
+def eval_transform(image, *, crop_size: int = CROP_SIZE, image_size: tuple[int, int] = IMAGE_SIZE):
+    """The evaluation preprocessing: uint8 (H, W, 3) -> float32 (64, 64, 3) in 0..1, deterministic.
+
+    The centred ``crop_size`` square (178x218 CelebA: rows 20..197, all columns), resized to ``image_size``.
+    """
+    import tensorflow as tf
+
+    image = tf.convert_to_tensor(image)
+    shape = tf.shape(image)
+    side = _square_side(image, crop_size)
+    crop = tf.image.crop_to_bounding_box(image, (shape[0] - side) // 2, (shape[1] - side) // 2, side, side)
+    return tf.ensure_shape(tf.image.resize(crop, image_size) / 255.0, (*image_size, 3))
+
+
+def decode_image(path):
+    """A JPEG/PNG file -> uint8 (H, W, 3) tensor."""
+    import tensorflow as tf
+
+    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+    image.set_shape([None, None, 3])
+    return image
+
+
+def make_pipeline(paths: np.ndarray, labels: np.ndarray, *, train: bool, seed: int = 1,
+                  batch_size: int | None = None):
+    """A tf.data pipeline of (image float32 (64, 64, 3) 0..1, label int64) from file paths and 0/1 labels.
+
+    ``train``: reshuffled every epoch (``seed``) and augmented with :func:`train_transform` (fresh random
+    crops and flips every epoch, reproducible from ``seed``); else :func:`eval_transform`, in file order.
+    ``batch_size`` None: unbatched elements.
+    """
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((tf.constant(np.asarray(paths, dtype=str).tolist(), tf.string),
+                                             tf.constant(np.asarray(labels, np.int64))))
+    if train:
+        if len(paths):
+            ds = ds.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)   # names only: cheap
+        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+        ds = tf.data.Dataset.zip(ds, seeds).map(
+            lambda item, s: (train_transform(decode_image(item[0]), s), item[1]),
+            num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+        ds = ds.map(lambda path, label: (eval_transform(decode_image(path)), label),
+                    num_parallel_calls=tf.data.AUTOTUNE)
+    if batch_size:
+        ds = ds.batch(batch_size)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def celeba_datasets(folder: str | os.PathLike | CelebAIndex, attribute: str = DEFAULT_ATTRIBUTE,
+                    train_limit: int | None = None, valid_limit: int | None = None, test_limit: int | None = None,
+                    batch_size: int | None = 32, seed: int = 1, progress: Progress | None = None):
+    """``(train_ds, valid_ds, test_ds, info)`` for predicting ``attribute`` from CelebA faces in ``folder``.
+
+    Elements: images float32 (64, 64, 3) in 0..1 (batched NHWC with ``batch_size``; None: unbatched), labels
+    int64 (1 = has the attribute). ``folder`` may be an already-read :class:`CelebAIndex`. See :func:`select`
+    for the limits and :func:`read_index` for ``progress``; raises CelebAError (a DatasetError).
+    """
+    index = folder if isinstance(folder, CelebAIndex) else read_index(folder, progress)
+    splits, info = select(index, attribute, train_limit=train_limit, valid_limit=valid_limit, test_limit=test_limit)
+    pipes = [make_pipeline(*splits[s], train=(s == "train"), seed=seed, batch_size=batch_size) for s in SPLITS]
+    return (*pipes, info)
+
+
+def evaluate_dataset(predictor, dataset, num_classes: int = 2, threshold: float = 0.5):
+    """:func:`cnnviz.core.inference.evaluate` over a tf.data set of (images, labels), batched or not.
+
+    ``predictor``: a Predictor or a keras.Model. Only outputs and labels are kept, not the images. Returns an
+    :class:`~cnnviz.core.inference.Evaluation` (one sigmoid unit: class 1 when p >= ``threshold``).
+    """
+    from .inference import Predictor, evaluate
+
+    if not isinstance(predictor, Predictor):
+        predictor = Predictor(predictor)
+    if len(dataset.element_spec[0].shape) == 3:
+        dataset = dataset.batch(256)
+    outputs, labels = [], []
+    for x, y in dataset:
+        outputs.append(predictor(x))
+        labels.append(np.asarray(y).reshape(-1))
+    units = int(predictor.model.outputs[0].shape[-1])
+    out = np.concatenate(outputs) if outputs else np.zeros((0, units), np.float32)
+    y = np.concatenate(labels).astype(np.int64) if labels else np.zeros(0, np.int64)
+    return evaluate(_Recorded(out), np.arange(len(y)), y, num_classes, threshold)
+
+
+class _Recorded:
+    """Stands in for a Predictor whose outputs were already computed: ``evaluate`` indexes them."""
+
+    def __init__(self, outputs: np.ndarray) -> None:
+        self.outputs = outputs
+
+    def predict_batched(self, idx: np.ndarray, batch_size: int = 512) -> np.ndarray:
+        return self.outputs[idx]
+
+
+# ------------------------------------------------------------------------------------------------ for training
+@dataclass
+class CelebAData:
+    """Unbatched train/valid/test pipelines plus their :class:`CelebAInfo`; what an experiment trains on."""
+
+    train: object
+    valid: object
+    test: object
+    info: CelebAInfo
+
+    @property
+    def name(self) -> str:
+        return "celeba"
+
+    @property
+    def source(self) -> str:
+        return self.info.source
+
+    @property
+    def class_names(self) -> tuple[str, str]:
+        return self.info.class_names
+
+    @property
+    def num_classes(self) -> int:
+        return 2
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return self.info.input_shape
+
+    def streamed(self):
+        """The training session's view: :class:`cnnviz.core.training.StreamedData`."""
+        from .training import StreamedData
+
+        c = self.info.counts
+        return StreamedData(self.train, self.valid if c["valid"] else None, c["train"], c["valid"],
+                            self.input_shape, 2)
+
+
+def load_celeba(folder: str | os.PathLike | CelebAIndex, attribute: str = DEFAULT_ATTRIBUTE, *,
+                train_limit: int | None = None, valid_limit: int | None = None, test_limit: int | None = None,
+                seed: int = 1, progress: Progress | None = None) -> CelebAData:
+    """:func:`celeba_datasets` unbatched, wrapped as :class:`CelebAData`."""
+    train, valid, test, info = celeba_datasets(folder, attribute, train_limit, valid_limit, test_limit,
+                                               batch_size=None, seed=seed, progress=progress)
+    return CelebAData(train, valid, test, info)
