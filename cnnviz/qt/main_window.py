@@ -18,6 +18,7 @@ from cnnviz import __version__
 from cnnviz.core.autosave import Autosave
 from cnnviz.core.spec import SpecError
 from cnnviz.qt.builder import BuilderPanel, SpecDocument
+from cnnviz.qt.canvas.panel import DrawPanel
 from cnnviz.qt.icons import app_icon, standard_icon
 from cnnviz.qt.models import ModelActions
 from cnnviz.qt.recovery import AutosaveController, offer_recovery
@@ -61,6 +62,10 @@ class MainWindow(QMainWindow):
         self.autosave = AutosaveController(self.document, Autosave(), parent=self)
         self.autosave.failed.connect(self._on_builder_message)
         self.models = ModelActions(self)
+        # The shipped digit model loads in the background with TensorFlow (not in --smoke or shape-only mode).
+        self.draw = DrawPanel(load_shipped=load_tensorflow)
+        self.set_panel("Draw", self.draw)
+        self.models.model_changed.connect(self._on_models_model_changed)
         self.runs.model_requested.connect(self._on_runs_model_requested)
         self.runs.message.connect(self._on_builder_message)
 
@@ -366,6 +371,7 @@ class MainWindow(QMainWindow):
             return
         self.save_settings()
         self.models.shutdown()
+        self.draw.wait_for_loader()
         self.runs.shutdown()
         self.autosave.shutdown()
         self.tf_loader.wait()
@@ -382,6 +388,10 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_export_triggered(self) -> None:
         self.models.export_model()
+
+    @Slot(object, object)
+    def _on_models_model_changed(self, model, class_names) -> None:
+        self.draw.set_model(model, class_names)
 
     @Slot(str)
     def _on_runs_model_requested(self, path: str) -> None:
