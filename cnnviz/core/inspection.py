@@ -1,0 +1,377 @@
+"""Looking inside a trained model for one image: feature maps, kernels, the steps of a layer, saliency, ablation.
+
+:class:`ModelInspector` wraps a Keras model (a private copy of its weights, so a training thread that keeps
+updating the original never races the views). Every layer's output for one image comes from one compiled
+forward pass of the activation model (``tf.function``; ~100x cheaper than ``model.predict``). Images are float32
+HWC in 0..1; feature maps are returned per layer without the batch axis (HWC for spatial layers, (units,) for
+dense ones). Keras and TensorFlow are imported lazily: build an inspector off the GUI thread.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .stepper import Conv2DStepper, Pool2DStepper
+
+CONV_KINDS = ("Conv2D",)
+POOL_KINDS = {"MaxPooling2D": "max", "AveragePooling2D": "average"}
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+
+
+class InspectionError(ValueError):
+    """Something cannot be inspected (an unreadable file, a layer without kernels...); the message says why."""
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """One layer as the views need it. ``input_index`` is the index (in :attr:`ModelInspector.layers`) of the
+    layer whose output feeds it, -1 for the image. ``params``: kernel_size, strides, padding, activation,
+    pool_size, filters, units, rate (those the layer has)."""
+
+    index: int
+    name: str
+    kind: str
+    output_shape: tuple[int, ...]
+    input_index: int
+    params: dict = field(default_factory=dict)
+
+    @property
+    def is_conv(self) -> bool:
+        return self.kind in CONV_KINDS
+
+    @property
+    def is_pool(self) -> bool:
+        return self.kind in POOL_KINDS
+
+    @property
+    def is_spatial(self) -> bool:
+        return len(self.output_shape) == 3
+
+    @property
+    def channels(self) -> int:
+        return int(self.output_shape[-1])
+
+
+@dataclass(frozen=True, eq=False)
+class FeatureMaps:
+    """Every layer's output for one image: ``outputs[k]`` is layer k's (no batch axis, float32).
+    ``probabilities``: (num_classes,) from the last layer (a single sigmoid unit becomes [1 - p, p])."""
+
+    image: np.ndarray
+    outputs: tuple[np.ndarray, ...]
+    probabilities: np.ndarray
+
+    @property
+    def predicted(self) -> int:
+        return int(np.argmax(self.probabilities))
+
+
+def _params(layer) -> dict:
+    cfg = layer.get_config()
+    keep = ("kernel_size", "strides", "padding", "activation", "pool_size", "filters", "units", "rate", "use_bias")
+    out = {k: cfg[k] for k in keep if k in cfg}
+    for k in ("kernel_size", "strides", "pool_size"):
+        if out.get(k) is not None:
+            out[k] = tuple(int(v) for v in out[k])
+    if out.get("strides") is None and "pool_size" in out:
+        out["strides"] = out["pool_size"]
+    if isinstance(out.get("activation"), dict):  # a serialised activation object
+        out["activation"] = out["activation"].get("config", {}).get("name", "linear")
+    return out
+
+
+class ModelInspector:
+    """Compiled views of ``model`` for single images (thread-safe: calls are serialised by a lock).
+
+    ``copy`` (default True) clones the model with a copy of its current weights; later training of the
+    original does not change what this inspector shows.
+    """
+
+    def __init__(self, model, class_names=None, *, copy: bool = True) -> None:
+        from .tf_runtime import import_tensorflow
+
+        import_tensorflow()
+        import keras
+        import tensorflow as tf
+
+        from .build import activation_model
+
+        if len(model.inputs) != 1:
+            raise InspectionError(f"the model has {len(model.inputs)} inputs; the inspector needs one image input")
+        if copy:
+            clone = keras.models.clone_model(model)
+            clone.set_weights(model.get_weights())
+            model = clone
+        self.model = model
+        self._lock = threading.Lock()
+        self._keras_layers = [ly for ly in model.layers if not isinstance(ly, keras.layers.InputLayer)]
+        outputs = {id(ly.output): k for k, ly in enumerate(self._keras_layers)}
+        model_input = model.inputs[0]
+        self.layers: tuple[LayerInfo, ...] = tuple(
+            LayerInfo(k, ly.name, type(ly).__name__, tuple(int(v) for v in ly.output.shape[1:]),
+                      -1 if ly.input is model_input else outputs.get(id(ly.input), -2), _params(ly))
+            for k, ly in enumerate(self._keras_layers))
+        self.input_shape = tuple(int(v) for v in model_input.shape[1:])
+        units = int(model.outputs[0].shape[-1])
+        n = 2 if units == 1 else units
+        self.class_names = tuple(str(c) for c in class_names) if class_names is not None else tuple(
+            str(i) for i in range(n))
+        if len(self.class_names) != n:
+            self.class_names = tuple(str(i) for i in range(n))
+        # Conv weights read once here (the worker thread): views on the GUI thread then never touch TensorFlow,
+        # whose graph tracing on the worker is not safe to overlap with other TensorFlow calls.
+        self._conv_weights = {i.index: self._read_weights(i.index) for i in self.layers if i.is_conv}
+        self.param_count = int(model.count_params())
+        self._acts = activation_model(model)
+        self._forward = tf.function(lambda x: self._acts(x, training=False), reduce_retracing=True)
+        self._saliency_fn = tf.function(self._saliency_graph, reduce_retracing=True)
+        self._gradcam_fns: dict[int, object] = {}
+        self._ablation_fns: dict[int, object] = {}
+
+    # ------------------------------------------------------------------------------------------- layers
+    def layer(self, name_or_index: str | int) -> LayerInfo:
+        if isinstance(name_or_index, (int, np.integer)):
+            return self.layers[int(name_or_index)]
+        for info in self.layers:
+            if info.name == name_or_index:
+                return info
+        raise InspectionError(f"no layer called {name_or_index!r}; layers: {', '.join(i.name for i in self.layers)}")
+
+    def conv_layers(self) -> list[LayerInfo]:
+        return [i for i in self.layers if i.is_conv]
+
+    def last_conv_layer(self) -> LayerInfo | None:
+        convs = [i for i in self.layers if i.is_conv or (i.is_spatial and not i.is_pool)]
+        return convs[-1] if convs else None
+
+    def weights(self, layer: str | int) -> tuple[np.ndarray, np.ndarray | None]:
+        """(kernel, bias) of a Conv2D/Dense layer as float32 numpy; kernel (k_h, k_w, C_in, C_out) for Conv2D.
+        Conv layers' weights are cached (read-only arrays); others are read under the lock."""
+        info = self.layer(layer)
+        if info.index in self._conv_weights:
+            return self._conv_weights[info.index]
+        with self._lock:
+            return self._read_weights(info.index)
+
+    def _read_weights(self, index: int) -> tuple[np.ndarray, np.ndarray | None]:
+        info = self.layers[index]
+        ws = self._keras_layers[index].get_weights()
+        if not ws:
+            raise InspectionError(f"layer {info.name} ({info.kind}) has no weights")
+        kernel = np.array(ws[0], np.float32)
+        bias = np.array(ws[1], np.float32) if len(ws) > 1 else None
+        for a in (kernel, bias):
+            if a is not None:
+                a.flags.writeable = False
+        return kernel, bias
+
+    def warm_up(self) -> None:
+        """Trace the compiled forward pass now (a few hundred ms) so the first image is quick."""
+        self.feature_maps(np.zeros(self.input_shape, np.float32))
+
+    # ----------------------------------------------------------------------------------- forward pass
+    def _batch(self, image: np.ndarray) -> np.ndarray:
+        x = np.asarray(image, dtype=np.float32)
+        if x.ndim == 2:
+            x = x[..., None]
+        if tuple(x.shape) != self.input_shape:
+            raise InspectionError(f"the image is {x.shape} but the model expects {self.input_shape} (HWC); "
+                                  "convert it with to_model_input()")
+        return x[None]
+
+    def feature_maps(self, image: np.ndarray) -> FeatureMaps:
+        """Every layer's output for one HWC float32 image (one compiled call of the activation model)."""
+        x = self._batch(image)
+        with self._lock:
+            outs = self._forward(x)
+        outs = outs if isinstance(outs, (list, tuple)) else [outs]
+        # copies owned by numpy: nothing handed to other threads keeps a TensorFlow buffer alive
+        arrays = tuple(np.array(o[0]) for o in outs)
+        last = arrays[-1].astype(np.float64)
+        probs = np.array([1.0 - last[0], last[0]]) if last.shape == (1,) else last
+        return FeatureMaps(x[0], arrays, probs)
+
+    def layer_input(self, maps: FeatureMaps, layer: str | int) -> np.ndarray:
+        """The actual input of ``layer`` for the image of ``maps``: the previous layer's activation (HWC)."""
+        info = self.layer(layer)
+        if info.input_index == -2:
+            raise InspectionError(f"layer {info.name} takes several inputs; it cannot be stepped through")
+        return maps.image if info.input_index < 0 else maps.outputs[info.input_index]
+
+    def conv_stepper(self, maps: FeatureMaps, layer: str | int, out_channel: int = 0) -> Conv2DStepper:
+        """A :class:`Conv2DStepper` over the layer's real input, kernel, bias, stride, padding and activation."""
+        info = self.layer(layer)
+        if not info.is_conv:
+            raise InspectionError(f"layer {info.name} is a {info.kind}, not a Conv2D")
+        kernel, bias = self.weights(info.index)
+        act = info.params.get("activation", "linear")
+        return Conv2DStepper(self.layer_input(maps, info.index), kernel, bias, info.params["strides"],
+                             info.params["padding"], out_channel, "linear" if act == "softmax" else act)
+
+    def pool_stepper(self, maps: FeatureMaps, layer: str | int, channel: int = 0) -> Pool2DStepper:
+        info = self.layer(layer)
+        if not info.is_pool:
+            raise InspectionError(f"layer {info.name} is a {info.kind}, not a pooling layer")
+        return Pool2DStepper(self.layer_input(maps, info.index), info.params["pool_size"], info.params["strides"],
+                             info.params["padding"], POOL_KINDS[info.kind], channel)
+
+    # -------------------------------------------------------------------------------- why this prediction
+    def _class_score(self, outs, class_index):
+        """The class score before the final softmax/sigmoid (gradients of a saturated probability vanish)."""
+        import tensorflow as tf
+
+        last, ly = self.layers[-1], self._keras_layers[-1]
+        logits = outs[-1]
+        if last.kind == "Dense" and last.params.get("activation") in ("softmax", "sigmoid") and last.input_index >= 0:
+            logits = tf.matmul(outs[last.input_index], ly.kernel)
+            if ly.bias is not None:
+                logits = logits + ly.bias
+        if logits.shape[-1] == 1:  # binary: class 1 is +logit, class 0 is -logit
+            return tf.where(class_index == 1, logits[:, 0], -logits[:, 0])
+        return tf.gather(logits, class_index, axis=1)
+
+    def _saliency_graph(self, x, class_index):
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            score = self._class_score(self._acts(x, training=False), class_index)
+        return tape.gradient(score, x)
+
+    def saliency(self, image: np.ndarray, class_index: int) -> np.ndarray:
+        """Vanilla gradient saliency (Simonyan et al. 2014): max over channels of |d score_c / d pixel|,
+        scaled to 0..1. Returns (H, W) float32."""
+        import tensorflow as tf
+
+        x = tf.constant(self._batch(image))
+        with self._lock:
+            grad = np.array(self._saliency_fn(x, tf.constant(int(class_index)))[0])
+        sal = np.abs(grad).max(axis=-1)
+        top = float(sal.max())
+        return (sal / top if top > 0 else sal).astype(np.float32)
+
+    def grad_cam(self, image: np.ndarray, class_index: int, layer: str | int | None = None) -> np.ndarray:
+        """Grad-CAM (Selvaraju et al. 2017) on ``layer`` (default: the last conv layer): ReLU of the
+        channel-weighted feature map, upsampled to the input size, scaled to 0..1. Returns (H, W) float32."""
+        import tensorflow as tf
+
+        info = self.last_conv_layer() if layer is None else self.layer(layer)
+        if info is None or not info.is_spatial:
+            raise InspectionError("Grad-CAM needs a convolution layer with a spatial (H, W, C) output")
+        fn = self._gradcam_fns.get(info.index)
+        if fn is None:
+            k = info.index
+
+            def graph(x, class_index):
+                with tf.GradientTape() as tape:
+                    outs = self._acts(x, training=False)
+                    score = self._class_score(outs, class_index)
+                grads = tape.gradient(score, outs[k])
+                weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
+                cam = tf.nn.relu(tf.reduce_sum(weights * outs[k], axis=-1, keepdims=True))
+                return tf.image.resize(cam, self.input_shape[:2], method="bilinear")[0, ..., 0]
+
+            fn = self._gradcam_fns[k] = tf.function(graph, reduce_retracing=True)
+        with self._lock:
+            cam = np.array(fn(tf.constant(self._batch(image)), tf.constant(int(class_index))))
+        top = float(cam.max())
+        return (cam / top if top > 0 else cam).astype(np.float32)
+
+    # ---------------------------------------------------------------------------------------- ablation
+    def ablate(self, image: np.ndarray, layer: str | int, channels=()) -> np.ndarray:
+        """Class probabilities with the given output channels (filters) of ``layer`` switched off: their
+        activations are set to zero for every later layer. With no channel off this is the plain prediction."""
+        import tensorflow as tf
+
+        info = self.layer(layer)
+        if any(i.input_index == -2 for i in self.layers):
+            raise InspectionError("ablation needs a model whose layers each take one input")
+        mask = np.ones(info.channels, np.float32)
+        for c in channels:
+            if not 0 <= int(c) < info.channels:
+                raise InspectionError(f"layer {info.name} has {info.channels} channels; got channel {c}")
+            mask[int(c)] = 0.0
+        fn = self._ablation_fns.get(info.index)
+        if fn is None:
+            k = info.index
+
+            def graph(x, mask):
+                outs: dict[int, object] = {}
+                for li, ly in zip(self.layers, self._keras_layers):
+                    h = ly(x if li.input_index < 0 else outs[li.input_index], training=False)
+                    outs[li.index] = h * mask if li.index == k else h
+                return outs[len(self.layers) - 1]
+
+            fn = self._ablation_fns[k] = tf.function(graph, reduce_retracing=True)
+        with self._lock:
+            out = np.array(fn(tf.constant(self._batch(image)), tf.constant(mask))[0], dtype=np.float64)
+        return np.array([1.0 - out[0], out[0]]) if out.shape == (1,) else out
+
+
+# ------------------------------------------------------------------------------------------------ images
+def to_model_input(image: np.ndarray, input_shape: tuple[int, int, int]) -> np.ndarray:
+    """Any image (H, W), (H, W, 1/3/4), uint8 0..255 or float 0..1 -> float32 ``input_shape`` (H, W, C) 0..1.
+
+    Colour becomes luma (ITU-R 601) for a 1-channel model, gray is repeated for a 3-channel one, alpha is
+    dropped; the size is changed with Pillow's bilinear filter (antialiased when shrinking).
+    """
+    from PIL import Image
+
+    a = np.asarray(image)
+    if a.ndim == 2:
+        a = a[..., None]
+    if a.ndim != 3 or a.shape[2] not in (1, 3, 4) or a.size == 0:
+        raise InspectionError(f"expected an image shaped (H, W) or (H, W, 1/3/4), got {a.shape}")
+    a = a.astype(np.float32) / np.float32(255.0) if a.dtype == np.uint8 else a.astype(np.float32)
+    a = a[..., :3]
+    h, w, c = (int(v) for v in input_shape)
+    if c == 1 and a.shape[2] == 3:
+        a = (a @ np.array([0.299, 0.587, 0.114], np.float32))[..., None]
+    elif c == 3 and a.shape[2] == 1:
+        a = np.repeat(a, 3, axis=2)
+    elif c not in (1, 3):
+        raise InspectionError(f"models with {c} input channels are not supported (1 or 3)")
+    if a.shape[:2] != (h, w):
+        a = np.stack([np.asarray(Image.fromarray(np.ascontiguousarray(a[..., k])).resize((w, h), Image.BILINEAR))
+                      for k in range(c)], axis=-1)
+    return np.clip(a, 0.0, 1.0).astype(np.float32)
+
+
+def load_image_file(path: str | os.PathLike, input_shape: tuple[int, int, int], *,
+                    invert: str = "auto") -> tuple[np.ndarray, str]:
+    """Read PNG/JPEG/BMP/... (any size and mode) as a float32 model input of ``input_shape`` (HWC, 0..1).
+
+    Returns (image, note). For a 1-channel model, ``invert="auto"`` inverts a dark-on-light picture into
+    MNIST's light-on-dark (the note says so). Raises InspectionError with a readable message for a missing,
+    empty, truncated or non-image file.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise InspectionError(f"{p} does not exist." if not p.exists() else f"{p} is not a file.")
+    if p.stat().st_size == 0:
+        raise InspectionError(f"{p.name} is empty (0 bytes): there is no image in it.")
+    try:
+        with Image.open(p) as im:
+            im.load()
+            im = ImageOps.exif_transpose(im)
+            if im.mode in ("RGBA", "LA", "PA", "P") or "transparency" in im.info:
+                im = Image.alpha_composite(Image.new("RGBA", im.size, "white"), im.convert("RGBA"))
+            rgb = np.asarray(im.convert("RGB"), dtype=np.uint8)
+    except UnidentifiedImageError as exc:
+        raise InspectionError(f"{p.name} is not an image cnnviz can read (PNG, JPEG, BMP, GIF, TIFF, WebP).") from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise InspectionError(f"{p.name} could not be decoded: the file is truncated or corrupt ({exc}).") from exc
+    image = to_model_input(rgb, input_shape)
+    note = f"{p.name}: {rgb.shape[1]}x{rgb.shape[0]} -> {input_shape[1]}x{input_shape[0]}x{input_shape[2]}"
+    if input_shape[2] == 1 and invert != "never":
+        border = np.concatenate([image[0].ravel(), image[-1].ravel(), image[:, 0].ravel(), image[:, -1].ravel()])
+        if invert == "always" or (invert == "auto" and float(np.median(border)) > 0.5):
+            image = 1.0 - image
+            note += " (inverted: dark ink on a light background, MNIST digits are light on dark)"
+    return image, note
