@@ -66,6 +66,10 @@ class MainWindow(QMainWindow):
         self.draw = DrawPanel(load_shipped=load_tensorflow)
         self.set_panel("Draw", self.draw)
         self.models.model_changed.connect(self._on_models_model_changed)
+        self.draw.inspect_requested.connect(self._on_inspect_requested)
+        # The inspector builds a model on its worker thread as soon as it exists: create it when first needed.
+        self._inspector = None
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         self.runs.model_requested.connect(self._on_runs_model_requested)
         self.runs.message.connect(self._on_builder_message)
 
@@ -372,6 +376,8 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.models.shutdown()
         self.draw.wait_for_loader()
+        if self._inspector is not None:
+            self._inspector.shutdown()
         self.runs.shutdown()
         self.autosave.shutdown()
         self.tf_loader.wait()
@@ -389,9 +395,33 @@ class MainWindow(QMainWindow):
     def _on_export_triggered(self) -> None:
         self.models.export_model()
 
+    @property
+    def inspector(self):
+        """The Inspector tab's panel, created on first use."""
+        if self._inspector is None:
+            from cnnviz.qt.inspector.panel import InspectorPanel
+
+            self._inspector = InspectorPanel()
+            self.set_panel("Inspector", self._inspector)
+            if self.models.model is not None:
+                self._inspector.set_model(self.models.model, self.models.class_names)
+        return self._inspector
+
+    @Slot(int)
+    def _on_tabs_current_changed(self, index: int) -> None:
+        if TAB_TITLES[index] == "Inspector" and self._inspector is None:
+            self.inspector  # noqa: B018 - creates the panel
+
+    @Slot(object)
+    def _on_inspect_requested(self, image) -> None:
+        self.inspector.set_image(image)
+        self.tabs.setCurrentIndex(TAB_TITLES.index("Inspector"))
+
     @Slot(object, object)
     def _on_models_model_changed(self, model, class_names) -> None:
         self.draw.set_model(model, class_names)
+        if self._inspector is not None:
+            self._inspector.set_model(model, class_names)
 
     @Slot(str)
     def _on_runs_model_requested(self, path: str) -> None:

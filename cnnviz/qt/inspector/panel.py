@@ -44,6 +44,7 @@ class InspectorPanel(QWidget):
         self.image_description = ""
         self._model_requested = False
         self._dataset_requested = False
+        self._given_image = False
         self.controller = InspectionController(self)
         self.controller.finished.connect(self._on_controller_finished)
         self.controller.failed.connect(self._on_controller_failed)
@@ -135,6 +136,7 @@ class InspectorPanel(QWidget):
     def set_image(self, image: np.ndarray) -> None:
         """Inspect this image (H, W, C float32 0..1; converted to the model's input size if needed)."""
         image = np.asarray(image, np.float32)
+        self._given_image = True  # the dataset browser must not replace it when it finishes loading
         self._show_image(image[..., None] if image.ndim == 2 else image, "Image given by another tab")
 
     @Slot(object)
@@ -198,7 +200,7 @@ class InspectorPanel(QWidget):
         self._set_error("")
         for view in (self.feature_maps, self.kernels, self.stepper, self.explain, self.ablation):
             view.set_inspector(ins)
-        self.chooser.set_input_shape(ins.input_shape)
+        self._quietly(self.chooser.set_input_shape, ins.input_shape)
         self.model_ready.emit()
         self._request_maps()
 
@@ -234,7 +236,19 @@ class InspectorPanel(QWidget):
 
     @Slot(object, str)
     def _on_chooser_image_chosen(self, image, description: str) -> None:
+        self._given_image = False  # the user browses the dataset again
         self._show_image(image, description)
+
+    def _quietly(self, update, *args) -> None:
+        """Update the image chooser without letting it replace an image another tab gave (e.g. a drawing)."""
+        if not self._given_image:
+            update(*args)
+            return
+        self.chooser.blockSignals(True)
+        try:
+            update(*args)
+        finally:
+            self.chooser.blockSignals(False)
 
     @Slot(str, int, str)
     def _on_explain_requested(self, method: str, class_index: int, layer: str) -> None:
@@ -259,7 +273,7 @@ class InspectorPanel(QWidget):
         if kind == "model":
             self._model_ready(result)
         elif kind == "dataset":
-            self.chooser.set_dataset(result)
+            self._quietly(self.chooser.set_dataset, result)
         elif kind == "maps":
             self._maps_ready(*result)
         elif kind == "explain":
