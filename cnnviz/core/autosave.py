@@ -12,7 +12,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .spec import ModelSpec, SpecError, atomic_write_text
+from .files import atomic_write_text
+from .spec import ModelSpec, SpecError
 
 
 def cnnviz_home() -> Path:

@@ -17,6 +17,8 @@ from typing import Callable
 
 import numpy as np
 
+from .files import atomic_path
+
 FORMATS = {
     "keras": (".keras", "Keras model (.keras): architecture, weights and optimizer state"),
     "weights": (".weights.h5", "Weights only (.weights.h5): load into the same architecture"),
@@ -69,31 +71,11 @@ def _atomic_target(path: Path, write: Callable[[Path], None]) -> None:
         raise ExportError(f"folder {parent} does not exist")
     if not os.access(parent, os.W_OK):
         raise ExportError(f"folder {parent} is not writable; choose another folder")
-    tmp = parent / f".{path.name}.partial-{os.getpid()}{_kept_suffix(path.name)}"
-    old = parent / f".{path.name}.old-{os.getpid()}"
     try:
-        write(tmp)
-        if path.is_dir():
-            path.rename(old)
-        os.replace(tmp, path)
-    except ExportError:
-        raise
+        with atomic_path(path) as tmp:
+            write(tmp)
     except OSError as exc:
         raise ExportError(f"could not write {path}: {exc.strerror or exc}") from None
-    finally:
-        for leftover in (tmp, old):
-            if leftover.is_dir():
-                shutil.rmtree(leftover, ignore_errors=True)
-            elif leftover.exists():
-                leftover.unlink()
-
-
-def _kept_suffix(name: str) -> str:
-    """The suffix a temporary file must keep for Keras to accept it (.keras, .weights.h5, ...)."""
-    for suffix in (".weights.h5", ".keras", ".tflite", ".onnx", ".h5"):
-        if name.endswith(suffix):
-            return suffix
-    return ""
 
 
 def _ensure_called(model) -> None:

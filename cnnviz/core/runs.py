@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .spec import atomic_write_text
+from .files import atomic_path, atomic_write_text
 
 RUN_SCHEMA = "cnnviz.run"
 RUN_SCHEMA_VERSION = 1
@@ -173,14 +173,8 @@ class RunDirectory:
 
 def save_model_atomic(model, path: Path) -> None:
     """``model.save`` to a temporary .keras file beside ``path``, then rename: never half a model file."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.partial.keras")
-    try:
+    with atomic_path(path) as tmp:
         model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 # --- reading runs for the app: open, follow, compare --------------------------------------------------
