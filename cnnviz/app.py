@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     from cnnviz.qt.main_window import MainWindow, install_excepthook
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    from cnnviz.qt.gc_guard import MainThreadGarbageCollector
+
+    collector = MainThreadGarbageCollector(parent=app)  # noqa: F841 - lives as long as the app
     app.setApplicationName("cnnviz")
     app.setOrganizationName("cnnviz")
     app.setWindowIcon(app_icon())

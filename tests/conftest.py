@@ -36,3 +36,34 @@ def mnist_npz_path() -> Path:
     path = shared_dir() / "datasets" / "mnist.npz"
     assert path.is_file(), f"full MNIST expected at {path} (set CNNVIZ_SHARED_DIR to the shared folder)"
     return path
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_in_the_main_thread():
+    """As the app does (cnnviz/qt/gc_guard.py): never let a worker thread's allocation collect Qt objects.
+
+    Automatic collection is off while a test runs; cycles are collected here, in the main thread, after it."""
+    import gc
+
+    gc.disable()
+    yield
+    _shut_down_windows()
+    gc.collect()
+    gc.enable()
+
+
+def _shut_down_windows() -> None:
+    """Stop the worker threads of every main window a test left open (as closing it does): a QThread that is
+    destroyed while running aborts the whole test process."""
+    import sys
+
+    if "PySide6.QtWidgets" not in sys.modules:
+        return
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        return
+    for widget in app.topLevelWidgets():
+        if type(widget).__name__ == "MainWindow":
+            widget.shutdown()

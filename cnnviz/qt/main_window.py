@@ -19,6 +19,7 @@ from cnnviz.core.autosave import Autosave
 from cnnviz.core.spec import SpecError
 from cnnviz.qt.builder import BuilderPanel, SpecDocument
 from cnnviz.qt.canvas.panel import DrawPanel
+from cnnviz.qt.training.panel import TrainingPanel
 from cnnviz.qt.icons import app_icon, standard_icon
 from cnnviz.qt.models import ModelActions
 from cnnviz.qt.recovery import AutosaveController, offer_recovery
@@ -67,6 +68,14 @@ class MainWindow(QMainWindow):
         self.set_panel("Draw", self.draw)
         self.models.model_changed.connect(self._on_models_model_changed)
         self.draw.inspect_requested.connect(self._on_inspect_requested)
+        self.training = TrainingPanel()
+        self.set_panel("Training", self.training)
+        self.training.set_spec(self.document.spec)
+        self.document.spec_changed.connect(self._on_document_spec_for_training)
+        self.training.model_trained.connect(self._on_training_model_trained)
+        self.training.inspect_requested.connect(self._on_inspect_requested)
+        self.training.busy_changed.connect(self._on_training_busy_changed)
+        self.models.training_settings = self._training_settings
         # The inspector builds a model on its worker thread as soon as it exists: create it when first needed.
         self._inspector = None
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
@@ -374,6 +383,13 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.save_settings()
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop every worker thread (training, model loading, inspection, pool tasks) and the autosave.
+        Idempotent; called when the window closes. A QThread destroyed while running aborts the process."""
+        self._stop_training_and_keep_history()
         self.models.shutdown()
         self.draw.wait_for_loader()
         if self._inspector is not None:
@@ -381,7 +397,24 @@ class MainWindow(QMainWindow):
         self.runs.shutdown()
         self.autosave.shutdown()
         self.tf_loader.wait()
-        super().closeEvent(event)
+
+    def _stop_training_and_keep_history(self) -> None:
+        """Closing while training: stop within 5 s and keep the history so far in the cnnviz home folder."""
+        busy = self.training.is_busy
+        self.training.shutdown(5000)
+        session = self.training.session
+        if busy and session is not None and session.history["loss"]:
+            import time
+
+            from cnnviz.core.autosave import cnnviz_home
+            from cnnviz.qt.training.export import save_history_csv
+
+            folder = cnnviz_home() / "history"
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                save_history_csv(session.history, folder / time.strftime("training-%Y%m%d-%H%M%S.csv"))
+            except OSError:
+                pass  # closing must not fail; the user was not asked for this file
 
     def offer_recovery(self) -> bool:
         """After a crash, offer the autosaved model back (called once the window is shown)."""
@@ -403,6 +436,8 @@ class MainWindow(QMainWindow):
 
             self._inspector = InspectorPanel()
             self.set_panel("Inspector", self._inspector)
+            if self.training.snapshots is not None:
+                self._inspector.set_snapshots(self.training.snapshots)
             if self.models.model is not None:
                 self._inspector.set_model(self.models.model, self.models.class_names)
         return self._inspector
@@ -411,6 +446,29 @@ class MainWindow(QMainWindow):
     def _on_tabs_current_changed(self, index: int) -> None:
         if TAB_TITLES[index] == "Inspector" and self._inspector is None:
             self.inspector  # noqa: B018 - creates the panel
+
+    @Slot()
+    def _on_document_spec_for_training(self) -> None:
+        self.training.set_spec(self.document.spec)
+
+    @Slot(object)
+    def _on_training_model_trained(self, model) -> None:
+        self.models.set_model(model, self.training.class_names, "trained in the Training tab")
+        if self._inspector is not None:
+            self._inspector.set_snapshots(self.training.snapshots)
+
+    @Slot(bool)
+    def _on_training_busy_changed(self, busy: bool) -> None:
+        self.tf_status.setText("TensorFlow: training…" if busy else "TensorFlow: ready")
+
+    def _training_settings(self):
+        """The Training tab's settings, for File > Export as run config."""
+        from cnnviz.core.experiment import DataChoice
+
+        form = self.training.form
+        box = form.data_box
+        folder = box.folder_edit.text().strip() if box.name == "folder" else ""
+        return form.config(), DataChoice(box.name, path=folder or None, limit=form.images_limit())
 
     @Slot(object)
     def _on_inspect_requested(self, image) -> None:

@@ -1,0 +1,222 @@
+"""The "Data" part of the set-up form: pick a dataset from the registry, load it off the GUI thread, preview it.
+
+A failed load shows the DatasetError's message; when the error says the bundled sample is a sensible offer
+(nothing local, download failed) a button switches to it.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from cnnviz.core.datasets import DATASETS, DEFAULT_DATASET, Dataset, DatasetError, load_dataset
+
+from ..workers import TaskRunner
+from .images import ThumbnailStrip
+
+ERROR_STYLE = "QLabel { color: #b71c1c; background: #fdecea; border: 1px solid #f5c2c0; padding: 4px; }"
+PREVIEW_COUNT = 16
+
+
+def _load(name: str, path: str | None, image_size: tuple[int, int], color_mode: str) -> Dataset | DatasetError:
+    """Runs on the task thread; a DatasetError is returned (not raised) so its ``suggest_sample`` survives."""
+    try:
+        return load_dataset(name, path=path or None, image_size=image_size, color_mode=color_mode)
+    except DatasetError as exc:
+        return exc
+
+
+class DataBox(QGroupBox):
+    """Dataset chooser with preview. ``dataset_changed(Dataset or None)`` after each load (None: failed)."""
+
+    dataset_changed = Signal(object)
+
+    def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__("Data", parent)
+        self.tasks = tasks
+        self.dataset: Dataset | None = None
+        self._token = 0
+        self._input_shape: tuple[int, int, int] = (28, 28, 1)
+        tasks.task_done.connect(self._on_tasks_task_done)
+        tasks.task_failed.connect(self._on_tasks_task_failed)
+
+        self.combo = QComboBox()
+        for info in DATASETS.values():
+            self.combo.addItem(info.title, info.name)
+            self.combo.setItemData(self.combo.count() - 1, info.description, Qt.ItemDataRole.ToolTipRole)
+        self.folder_edit = QLineEdit()
+        self.folder_edit.setPlaceholderText("folder with one subfolder per class")
+        self.folder_edit.setReadOnly(True)
+        self.browse_button = QPushButton("Browse…")
+        self.browse_button.clicked.connect(self._on_browse_button_clicked)
+        self.folder_row = QWidget()
+        row = QHBoxLayout(self.folder_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.folder_edit, 1)
+        row.addWidget(self.browse_button)
+
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.sample_button = QPushButton("Use the bundled MNIST sample instead")
+        self.sample_button.clicked.connect(self._on_sample_button_clicked)
+
+        self.limit_spin = QSpinBox()
+        self.limit_spin.setRange(0, 10_000_000)
+        self.limit_spin.setSingleStep(500)
+        self.limit_spin.setSpecialValueText("all")
+        self.limit_spin.setToolTip("Train on a random subset of the training images: quick experiments. "
+                                   "The validation images are taken from this subset.")
+
+        self.preview = ThumbnailStrip(columns=8, cell=34, placeholder="loading…")
+        self.counts_plot = pg.PlotWidget()
+        self.counts_plot.setBackground("w")
+        self.counts_plot.setFixedHeight(110)
+        self.counts_plot.setMouseEnabled(False, False)
+        self.counts_plot.hideButtons()
+        self.counts_plot.setMenuEnabled(False)
+        self.counts_plot.setTitle("training images per class", size="9pt")
+        self._bars: pg.BarGraphItem | None = None
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("Dataset", self.combo)
+        form.addRow("Folder", self.folder_row)
+        self._form = form
+        form.addRow("Images to use", self.limit_spin)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.status)
+        layout.addWidget(self.error)
+        layout.addWidget(self.sample_button)
+        layout.addWidget(self.preview)
+        layout.addWidget(self.counts_plot)
+        self._show_error(None)
+        self.combo.currentIndexChanged.connect(self._on_combo_current_index_changed)
+        self.select(DEFAULT_DATASET)
+        self._on_combo_current_index_changed()
+
+    # --- API ------------------------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.combo.currentData()
+
+    def select(self, name: str) -> None:
+        """Choose a registry entry (loads it)."""
+        self.combo.setCurrentIndex(self.combo.findData(name))
+
+    def set_folder(self, path: str) -> None:
+        self.folder_edit.setText(path)
+        if self.name == "folder":
+            self.reload()
+
+    def set_input_shape(self, shape: tuple[int, int, int]) -> None:
+        """The model's input (H, W, C): image folders are resized to it."""
+        shape = tuple(int(v) for v in shape)
+        if shape != self._input_shape:
+            self._input_shape = shape
+            if self.name == "folder" and self.folder_edit.text():
+                self.reload()
+
+    def images_limit(self) -> int | None:
+        return self.limit_spin.value() or None
+
+    def reload(self) -> None:
+        self.dataset = None
+        self._show_error(None)
+        name = self.name
+        self._form.setRowVisible(self.folder_row, DATASETS[name].needs_path)
+        if DATASETS[name].needs_path and not self.folder_edit.text():
+            self.status.setText("Choose a folder that holds one subfolder of images per class.")
+            self.preview.set_items([])
+            self.dataset_changed.emit(None)
+            return
+        h, w, c = self._input_shape
+        self.status.setText(f"Loading {DATASETS[name].title}…")
+        self.preview.placeholder = "loading…"
+        self.preview.set_items([])
+        self._token = self.tasks.submit(_load, name, self.folder_edit.text(), (h, w), "rgb" if c == 3 else "grayscale")
+
+    # --- slots ----------------------------------------------------------------------------------------
+    @Slot()
+    def _on_combo_current_index_changed(self) -> None:
+        self.reload()
+
+    @Slot()
+    def _on_browse_button_clicked(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Folder with one subfolder per class", self.folder_edit.text())
+        if path:
+            self.set_folder(path)
+
+    @Slot()
+    def _on_sample_button_clicked(self) -> None:
+        self.select(DEFAULT_DATASET)
+
+    @Slot(int, object)
+    def _on_tasks_task_done(self, token: int, result: object) -> None:
+        if token != self._token:
+            return
+        if isinstance(result, DatasetError):
+            self._fail(str(result), offer_sample=result.suggest_sample)
+            return
+        self.dataset = result
+        self._show_dataset(result)
+        self.dataset_changed.emit(result)
+
+    @Slot(int, str, str)
+    def _on_tasks_task_failed(self, token: int, message: str, details: str) -> None:
+        if token == self._token:
+            self._fail(message, offer_sample=self.name != DEFAULT_DATASET)
+
+    def _fail(self, message: str, offer_sample: bool) -> None:
+        self.dataset = None
+        self.status.setText("")
+        self._show_error(message, offer_sample=offer_sample and self.name != DEFAULT_DATASET)
+        self.preview.placeholder = "no data"
+        self.preview.set_items([])
+        self._set_counts(None)
+        self.dataset_changed.emit(None)
+
+    # --- display --------------------------------------------------------------------------------------
+    def _show_error(self, message: str | None, offer_sample: bool = False) -> None:
+        self.error.setText(message or "")
+        self.error.setVisible(bool(message))
+        self.sample_button.setVisible(bool(message) and offer_sample)
+
+    def _show_dataset(self, ds: Dataset) -> None:
+        h, w, c = ds.input_shape
+        notes = f"<br><i>{len(ds.notes)} file(s) skipped</i>" if ds.notes else ""
+        self.status.setText(f"<b>{len(ds.x_train):,}</b> training + <b>{len(ds.x_test):,}</b> test images, "
+                            f"{h}×{w}×{c}, {ds.num_classes} classes{notes}")
+        self.status.setToolTip(ds.source)
+        self.limit_spin.setMaximum(len(ds.x_train))
+        rng = np.random.default_rng(0)
+        idx = np.sort(rng.choice(len(ds.x_train), size=min(PREVIEW_COUNT, len(ds.x_train)), replace=False))
+        self.preview.set_items([(ds.x_train[i], _short(ds.class_names[ds.y_train[i]]), None) for i in idx])
+        self._set_counts(ds)
+
+    def _set_counts(self, ds: Dataset | None) -> None:
+        if self._bars is not None:
+            self.counts_plot.removeItem(self._bars)
+            self._bars = None
+        if ds is None:
+            return
+        counts = ds.class_counts("train")
+        x = np.arange(len(counts))
+        self._bars = pg.BarGraphItem(x=x, height=counts, width=0.7, brush="#0072b2", pen=None)
+        self.counts_plot.addItem(self._bars)
+        axis = self.counts_plot.getAxis("bottom")
+        step = max(1, len(counts) // 12)
+        axis.setTicks([[(i, _short(ds.class_names[i])) for i in range(0, len(counts), step)]])
+        self.counts_plot.setXRange(-0.6, len(counts) - 0.4, padding=0)
+        self.counts_plot.setYRange(0, max(1, int(counts.max())) * 1.1, padding=0)
+        self.counts_plot.setToolTip("\n".join(f"{n}: {int(k):,}" for n, k in zip(ds.class_names, counts)))
+
+
+def _short(name: str, n: int = 7) -> str:
+    return name if len(name) <= n else name[:n - 1] + "…"

@@ -1,0 +1,188 @@
+"""Live training curves: loss per batch (raw and smoothed) and, like the lecture's figure, loss and accuracy per
+epoch for the training and the validation set, side by side.
+
+Events only append to numpy-free Python lists; a timer redraws at most every 250 ms with ``setData`` on the
+existing curves (never rebuilding plot items); only the plots whose data changed are touched.
+"""
+from __future__ import annotations
+
+import math
+
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer, Slot
+from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+from cnnviz.core.training import BatchProgress, EpochResult, TrainingStarted
+
+TRAIN_COLOR = "#0072b2"
+VAL_COLOR = "#e69f00"
+RAW_COLOR = (150, 150, 150, 140)
+REDRAW_MS = 250
+
+
+class BatchLossTracker:
+    """Turns throttled BatchProgress events into a loss per interval of batches and its smoothed curve.
+
+    Keras reports the *running mean* of the loss since the epoch began; two reports at batches b1 < b2 of one
+    epoch give the mean loss of batches b1+1..b2 exactly: ``(b2*m2 - b1*m1) / (b2 - b1)``. The x value counts
+    the batches trained so far in epochs (monotonic across stops and "train more"). Smoothing is an exponential
+    moving average per batch (an interval of k batches weighs like k batches) with TensorBoard's start-up bias
+    correction, so the smoothed curve does not depend on how often events arrive.
+    """
+
+    def __init__(self, smoothing: float = 0.9) -> None:
+        self.smoothing = smoothing
+        self.x: list[float] = []
+        self.loss: list[float] = []
+        self.ema: list[float] = []
+        self._avg = 0.0
+        self._n = 0
+        self._batches_before = 0     # batches trained before the current epoch (all runs)
+        self._epoch: int | None = None
+        self._last_batch = 0
+        self._last_mean = 0.0
+
+    def new_run(self) -> None:
+        """The next event starts a new epoch even if its index repeats (a stopped epoch is trained again)."""
+        self._batches_before += self._last_batch
+        self._epoch, self._last_batch, self._last_mean = None, 0, 0.0
+
+    def add(self, e: BatchProgress) -> None:
+        if e.epoch != self._epoch or e.batch <= self._last_batch:
+            if self._epoch is not None:
+                self._batches_before += self._last_batch
+            self._epoch, self._last_batch, self._last_mean = e.epoch, 0, 0.0
+        span = e.batch - self._last_batch
+        value = (e.batch * e.loss - self._last_batch * self._last_mean) / span
+        value = max(0.0, value) if math.isfinite(value) else e.loss
+        self._last_batch, self._last_mean = e.batch, e.loss
+        self._n += span
+        keep = self.smoothing ** span
+        self._avg = keep * self._avg + (1.0 - keep) * value
+        self.x.append((self._batches_before + e.batch) / max(1, e.steps))
+        self.loss.append(value)
+        self.ema.append(self._avg / (1.0 - self.smoothing ** self._n))
+
+
+def _plot(title: str, xlabel: str, ylabel: str) -> pg.PlotWidget:
+    # No grid: pyqtgraph's axes draw it, and every repaint replays it (~1 ms per axis on a software-rendered
+    # view, in the GUI thread, holding the GIL the training thread needs).
+    widget = pg.PlotWidget(background="w")
+    plot = widget.getPlotItem()
+    plot.setTitle(title)
+    plot.setLabel("left", ylabel)
+    plot.setLabel("bottom", xlabel)
+    plot.setMenuEnabled(False)
+    plot.getViewBox().setMouseEnabled(x=False, y=False)
+    plot.hideButtons()
+    plot.getAxis("left").enableAutoSIPrefix(False)
+    return widget
+
+
+class LivePlots(QWidget):
+    """Three plots fed by training events. Connect the runner's signals to the ``on_*`` slots.
+
+    Each plot is its own view, so a batch update repaints only the batch plot; its axes have fixed ranges during
+    a run (x: the run's length, y: grows only when the loss exceeds it), so most updates repaint just the curve.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.batch_widget = _plot("Loss per batch", "epochs of data", "loss")
+        self.loss_widget = _plot("Loss", "epoch", "loss")
+        self.acc_widget = _plot("Accuracy", "epoch", "accuracy")
+        self.batch_plot = self.batch_widget.getPlotItem()
+        self.loss_plot = self.loss_widget.getPlotItem()
+        self.acc_plot = self.acc_widget.getPlotItem()
+        for plot, offset in ((self.batch_plot, (-6, 6)), (self.loss_plot, (-6, 6)), (self.acc_plot, (-6, -6))):
+            plot.addLegend(offset=offset, labelTextSize="8pt", verSpacing=-6)  # where the curves are not
+        self.raw_curve = self.batch_plot.plot(pen=pg.mkPen(RAW_COLOR, width=1), name="per batch")
+        self.ema_curve = self.batch_plot.plot(pen=pg.mkPen(TRAIN_COLOR, width=2), name="smoothed (EMA)",
+                                              antialias=True)
+        self.curves = {}
+        for plot, key in ((self.loss_plot, "loss"), (self.acc_plot, "accuracy")):
+            for prefix, color, name, symbol in (("", TRAIN_COLOR, "training", "o"),
+                                                ("val_", VAL_COLOR, "validation", "s")):
+                self.curves[prefix + key] = plot.plot(pen=pg.mkPen(color, width=2), name=name, symbol=symbol,
+                                                      symbolSize=6, symbolBrush=color, symbolPen=None,
+                                                      connect="finite", antialias=True)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        for widget in (self.batch_widget, self.loss_widget, self.acc_widget):
+            layout.addWidget(widget)
+        self._timer = QTimer(self)
+        self._timer.setInterval(REDRAW_MS)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        self._timer.start()
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every curve (a new model is trained)."""
+        self.tracker = BatchLossTracker()
+        self.epochs: list[int] = []
+        self.history: dict[str, list[float]] = {k: [] for k in self.curves}
+        self._x_end = 1.0
+        self._y_top = 0.0
+        self._batch_dirty = self._epoch_dirty = True
+        self._redraw()
+
+    def set_history(self, history: dict[str, list[float]]) -> None:
+        """Show per-epoch curves from a session's history."""
+        self.history = {k: list(history.get(k, [])) for k in self.curves}
+        self.epochs = list(range(1, len(self.history["loss"]) + 1))
+        self._epoch_dirty = True
+
+    # --- slots for the training runner -------------------------------------------------------------
+    @Slot(object)
+    def on_training_started(self, event: TrainingStarted) -> None:
+        self.tracker.new_run()
+        done = self.tracker.x[-1] if self.tracker.x else 0.0
+        self._x_end = max(1.0, done + event.epochs)
+
+    @Slot(object)
+    def on_batch_progressed(self, event: BatchProgress) -> None:
+        self.tracker.add(event)
+        self._batch_dirty = True
+
+    @Slot(object)
+    def on_epoch_finished(self, event: EpochResult) -> None:
+        self.epochs.append(event.epoch + 1)
+        for key in self.curves:
+            self.history[key].append(getattr(event, key))
+        self._epoch_dirty = True
+
+    @Slot()
+    def _on_timer_timeout(self) -> None:
+        if self._batch_dirty or self._epoch_dirty:
+            self._redraw()
+
+    def flush(self) -> None:
+        """Redraw now (before a screenshot or an export)."""
+        self._batch_dirty = self._epoch_dirty = True
+        self._redraw()
+
+    def _redraw(self) -> None:
+        if self._batch_dirty:
+            self._batch_dirty = False
+            t = self.tracker
+            self.raw_curve.setData(t.x, t.loss)
+            self.ema_curve.setData(t.x, t.ema)
+            x_end = max(self._x_end, t.x[-1] if t.x else 0.0)
+            top = max(t.loss, default=1.0)
+            if top > self._y_top or x_end != self._x_end or not t.x:
+                self._y_top = max(top * 1.08, 1e-3)
+                self._x_end = x_end
+                self.batch_plot.setRange(xRange=(0, x_end), yRange=(0, self._y_top), padding=0.02)
+        if self._epoch_dirty:
+            self._epoch_dirty = False
+            for key, curve in self.curves.items():
+                values = self.history[key]
+                if any(v == v for v in values):   # no validation set: an all-NaN curve stays empty
+                    curve.setData(self.epochs, values)
+                else:
+                    curve.setData([], [])
+            top = max(1, len(self.epochs))
+            for plot in (self.loss_plot, self.acc_plot):
+                plot.setXRange(0.5, top + 0.5, padding=0)
+                plot.getAxis("bottom").setTickSpacing(major=max(1, round(top / 8)), minor=1)

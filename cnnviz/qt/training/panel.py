@@ -1,0 +1,373 @@
+"""The Training tab: set-up form on the left; Train / Stop / Train more, progress, live plots and results on the
+right. Training runs on a worker thread (workers.TrainingRunner); this panel only shows its events.
+"""
+from __future__ import annotations
+
+import html
+import sys
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSpinBox,
+                               QSplitter, QVBoxLayout, QWidget)
+
+from cnnviz.core.shapes import classifier_problems, infer_shapes
+from cnnviz.core.spec import ModelSpec
+from cnnviz.core.training import (BatchProgress, EpochResult, TrainingFinished, TrainingStarted,
+                                  compatibility_problems)
+
+from ..workers import RunOutcome, TrainingJob, TrainingRunner
+from .export import save_history_csv, save_widget_png
+from .live_plots import LivePlots
+from .results import ResultsView
+from .setup_form import SetupForm
+
+STYLES = {
+    "info": "color: #1b3a57; background: #e8f1fa; border: 1px solid #b6d4ef;",
+    "ok": "color: #1b5e20; background: #e8f5e9; border: 1px solid #a5d6a7;",
+    "error": "color: #b71c1c; background: #fdecea; border: 1px solid #f5c2c0;",
+}
+
+
+def format_duration(seconds: float) -> str:
+    """'42 s', '3 min 05 s', '1 h 02 min'."""
+    s = max(0, int(round(seconds)))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+class TrainingPanel(QWidget):
+    """Train the builder's model. Signals: ``model_trained(keras.Model)`` after every run (a copy, safe to use
+    while "Train more" trains the original), ``inspect_requested(float32 HWC image)``, ``busy_changed(bool)``."""
+
+    model_trained = Signal(object)
+    inspect_requested = Signal(object)
+    busy_changed = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._spec: ModelSpec | None = None
+        self._spec_problems: list[str] = ["no model yet: build or load one in the Builder tab"]
+        self._model = None
+        self._class_names: tuple[str, ...] = ()
+        self._session = None
+        self._snapshots = None
+        self._run_total = 1
+        self._run_start_epoch = 0
+        self._run_epochs = 0
+
+        self.runner = TrainingRunner(self)
+        self.form = SetupForm()
+        self.form.changed.connect(self._on_form_changed)
+        scroll = QScrollArea()
+        scroll.setWidget(self.form)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(340)
+        scroll.setMaximumWidth(520)
+
+        self.train_button = QPushButton("Train")
+        self.train_button.setDefault(True)
+        self.train_button.setToolTip("Build a fresh model from the builder and train it")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop after the current batch; the weights and the curves so far are kept")
+        self.more_button = QPushButton("Train more")
+        self.more_button.setToolTip("Continue training the current model (same settings) for more epochs")
+        self.more_spin = QSpinBox()
+        self.more_spin.setRange(1, 10000)
+        self.more_spin.setValue(5)
+        self.more_spin.setSuffix(" epochs")
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("%p%")
+        self.progress_label = QLabel("Not trained yet.")
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.csv_button = QPushButton("Export history (CSV)…")
+        self.png_button = QPushButton("Save plots (PNG)…")
+        self.train_button.clicked.connect(self._on_train_button_clicked)
+        self.stop_button.clicked.connect(self._on_stop_button_clicked)
+        self.more_button.clicked.connect(self._on_more_button_clicked)
+        self.csv_button.clicked.connect(self._on_csv_button_clicked)
+        self.png_button.clicked.connect(self._on_png_button_clicked)
+
+        self.plots = LivePlots()
+        self.results = ResultsView()
+        self.results.inspect_requested.connect(self.inspect_requested)
+
+        controls = QHBoxLayout()
+        for w in (self.train_button, self.stop_button, self.more_button, self.more_spin):
+            controls.addWidget(w)
+        controls.addWidget(self.progress, 1)
+        exports = QHBoxLayout()
+        exports.addStretch(1)
+        exports.addWidget(self.csv_button)
+        exports.addWidget(self.png_button)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(4, 0, 0, 0)
+        rl.addLayout(controls)
+        rl.addWidget(self.progress_label)
+        rl.addWidget(self.message)
+        vsplit = QSplitter(Qt.Orientation.Vertical)
+        vsplit.addWidget(self.plots)
+        vsplit.addWidget(self.results)
+        vsplit.setStretchFactor(0, 1)
+        vsplit.setStretchFactor(1, 1)
+        vsplit.setSizes([330, 330])
+        vsplit.setChildrenCollapsible(False)
+        rl.addWidget(vsplit, 1)
+        rl.addLayout(exports)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(scroll)
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        split.setSizes([390, 810])
+        split.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(split)
+
+        r = self.runner
+        r.training_started.connect(self._on_runner_training_started)
+        r.batch_progressed.connect(self._on_runner_batch_progressed)
+        r.epoch_finished.connect(self._on_runner_epoch_finished)
+        r.training_finished.connect(self._on_runner_training_finished)
+        r.session_ready.connect(self._on_runner_session_ready)
+        r.run_done.connect(self._on_runner_run_done)
+        r.run_failed.connect(self._on_runner_run_failed)
+        r.run_refused.connect(self._on_runner_run_refused)
+        r.busy_changed.connect(self._on_runner_busy_changed)
+        r.training_started.connect(self.plots.on_training_started)
+        r.batch_progressed.connect(self.plots.on_batch_progressed)
+        r.epoch_finished.connect(self.plots.on_epoch_finished)
+        self._show_spec_state()
+        self._update_buttons()
+
+    # --- API ------------------------------------------------------------------------------------------
+    @property
+    def trained_model(self):
+        """The last trained keras model (a copy taken when its run ended), or None."""
+        return self._model
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """Class names of the dataset the trained model learned."""
+        return self._class_names
+
+    @property
+    def snapshots(self):
+        """The current session's :class:`~cnnviz.core.snapshots.SnapshotStore` (first conv layer per epoch)."""
+        return self._snapshots
+
+    @property
+    def session(self):
+        return self._session
+
+    @property
+    def is_busy(self) -> bool:
+        return self.runner.busy
+
+    @Slot(object)
+    def set_spec(self, spec: ModelSpec) -> None:
+        """The builder's current model; it is built (on the training thread) when Train is pressed."""
+        self._spec = spec.copy() if spec is not None else None
+        if spec is None:
+            self._spec_problems = ["no model yet: build or load one in the Builder tab"]
+        else:
+            self._spec_problems = [p.message for p in classifier_problems(spec)]
+            self.form.data_box.set_input_shape(tuple(spec.input_shape))
+        if not self.is_busy:
+            self._show_spec_state()
+        self._update_buttons()
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        """Stop training and every worker thread; True when all ended within ``timeout_ms``."""
+        ok = self.runner.shutdown(timeout_ms)
+        return self.form.shutdown(timeout_ms) and ok
+
+    # --- buttons --------------------------------------------------------------------------------------
+    def train_problems(self) -> list[str]:
+        """Why Train would be refused now (model, settings, model/data fit), or []."""
+        if self._spec_problems:
+            return list(self._spec_problems)
+        problems = self.form.problems()
+        ds = self.form.dataset
+        if ds is not None:
+            out = infer_shapes(self._spec).output_shape
+            problems += compatibility_problems(tuple(self._spec.input_shape), int(out[-1]), ds.input_shape,
+                                               ds.num_classes, self.form.config().loss)
+        return problems
+
+    @Slot()
+    def _on_train_button_clicked(self) -> None:
+        problems = self.train_problems()
+        if problems:
+            self._show_message("Cannot train: " + "; ".join(problems), "error")
+            return
+        job = TrainingJob(self._spec.copy(), self.form.dataset, self.form.config(), self.form.images_limit())
+        self.plots.clear()
+        self.results.clear()
+        self._session = self._snapshots = None
+        self._show_message("Building the model (the first time also loads TensorFlow)…", "info")
+        self.runner.start(job)
+
+    @Slot()
+    def _on_more_button_clicked(self) -> None:
+        self._show_message(f"Training {self.more_spin.value()} more epoch(s)…", "info")
+        self.runner.train_more(self.more_spin.value())
+
+    @Slot()
+    def _on_stop_button_clicked(self) -> None:
+        self.runner.stop()
+        self.stop_button.setEnabled(False)
+        self._show_message("Stopping after the current batch…", "info")
+
+    @Slot()
+    def _on_csv_button_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export training history", "training_history.csv",
+                                              "CSV files (*.csv)")
+        if path:
+            self._save(save_history_csv, self._session.history, path)
+
+    @Slot()
+    def _on_png_button_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the plots", "training_plots.png", "PNG images (*.png)")
+        if path:
+            self.plots.flush()
+            self._save(save_widget_png, self.plots, path)
+
+    def _save(self, fn, what, path: str) -> None:
+        try:
+            fn(what, path)
+        except OSError as exc:
+            self._show_message(f"Could not save {path}: {exc}", "error")
+        else:
+            self._show_message(f"Saved {path}", "ok")
+
+    # --- runner events --------------------------------------------------------------------------------
+    @Slot(object)
+    def _on_runner_training_started(self, e: TrainingStarted) -> None:
+        self._run_start_epoch, self._run_epochs = e.initial_epoch, e.epochs
+        self._run_total = max(1, e.epochs * e.steps_per_epoch)
+        self.progress.setRange(0, self._run_total)
+        self.progress.setValue(0)
+        self._show_message(f"Training on {e.train_samples:,} images, validating on {e.val_samples:,}.", "info")
+        self.progress_label.setText(f"Epoch {e.initial_epoch + 1}/{e.initial_epoch + e.epochs} · starting…")
+
+    @Slot(object)
+    def _on_runner_batch_progressed(self, e: BatchProgress) -> None:
+        done = (e.epoch - self._run_start_epoch) * e.steps + e.batch
+        self.progress.setValue(min(done, self._run_total))
+        self.progress_label.setText(
+            f"Epoch {e.epoch + 1}/{self._run_start_epoch + self._run_epochs} · batch {e.batch}/{e.steps} · "
+            f"{e.images_per_s:,.0f} images/s · {format_duration(e.eta_s)} left · loss {e.loss:.4f}")
+
+    @Slot(object)
+    def _on_runner_epoch_finished(self, e: EpochResult) -> None:
+        val = "" if e.val_loss != e.val_loss else f", validation {e.val_loss:.4f} / {100 * e.val_accuracy:.1f}%"
+        self.progress_label.setText(f"Epoch {e.epoch + 1} done in {format_duration(e.seconds)}: loss "
+                                    f"{e.loss:.4f} / accuracy {100 * e.accuracy:.1f}%{val}")
+
+    @Slot(object)
+    def _on_runner_training_finished(self, e: TrainingFinished) -> None:
+        if e.reason == "diverged":
+            self._show_message("<b>Training diverged:</b> " + html.escape(e.message), "error", rich=True)
+        else:
+            self._show_message(f"{e.message[0].upper()}{e.message[1:]}. Evaluating on the test set…", "info")
+
+    @Slot(object, object)
+    def _on_runner_session_ready(self, session, snapshots) -> None:
+        self._session, self._snapshots = session, snapshots
+
+    @Slot(object)
+    def _on_runner_run_done(self, outcome: RunOutcome) -> None:
+        f = outcome.finished
+        self._model, self._class_names = outcome.model, outcome.class_names
+        if outcome.evaluation is not None and f.epochs_done > 0:
+            self.results.set_results(outcome.evaluation, outcome.x_test, outcome.y_test, outcome.class_names)
+        else:
+            self.results.clear()   # an untrained model's 10% would only confuse
+        if f.reason != "diverged":
+            acc = "" if outcome.evaluation is None else f" Test accuracy {100 * outcome.evaluation.accuracy:.2f}%."
+            self._show_message(f"{f.message[0].upper()}{f.message[1:]} ({f.epochs_done} epoch(s) in all).{acc}",
+                               "ok" if f.reason == "completed" else "info")
+        if f.reason == "completed":
+            self.progress.setValue(self.progress.maximum())
+        last = self._session.history["seconds"][-1] if self._session and self._session.epochs_done else None
+        self.progress_label.setText(f"{f.epochs_done} epoch(s) trained"
+                                    + (f"; the last took {format_duration(last)}." if last else "."))
+        self.plots.flush()
+        self._update_buttons()
+        self.model_trained.emit(outcome.model)
+
+    @Slot(str, str)
+    def _on_runner_run_failed(self, message: str, details: str) -> None:
+        print(details, file=sys.stderr)
+        self._show_message(f"<b>Training failed:</b> {html.escape(message)}", "error", rich=True)
+        self.message.setToolTip(details)
+        self._update_buttons()
+
+    @Slot(str)
+    def _on_runner_run_refused(self, message: str) -> None:
+        self._show_message("Cannot train: " + message, "error")
+        self._update_buttons()
+
+    @Slot(bool)
+    def _on_runner_busy_changed(self, busy: bool) -> None:
+        self.form.set_locked(busy)
+        self._update_buttons()
+        self.busy_changed.emit(busy)
+
+    @Slot()
+    def _on_form_changed(self) -> None:
+        self._update_buttons()
+
+    # --- display --------------------------------------------------------------------------------------
+    def _show_spec_state(self) -> None:
+        if self._spec is None:
+            self._show_message("Build or load a model in the Builder tab, then train it here.", "info")
+        elif self._spec_problems:
+            self._show_message("The model cannot be trained yet: " + "; ".join(self._spec_problems), "error")
+        elif self.message.property("spec"):
+            self._show_message("")
+        self.message.setProperty("spec", bool(self._spec_problems))
+
+    def _show_message(self, text: str, kind: str = "info", rich: bool = False) -> None:
+        self.message.setToolTip("")
+        self.message.setProperty("spec", False)
+        self.message.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+        self.message.setStyleSheet(f"QLabel {{ {STYLES[kind]} padding: 5px; border-radius: 3px; }}")
+
+    def _update_buttons(self) -> None:
+        busy = self.is_busy
+        has_session = self._session is not None
+        can_train = not busy and not self._spec_problems and self.form.dataset is not None
+        self.train_button.setEnabled(can_train)
+        self.train_button.setToolTip("Build a fresh model from the builder and train it" if not self._spec_problems
+                                     else "Cannot train: " + "; ".join(self._spec_problems))
+        self.stop_button.setEnabled(busy)
+        self.more_button.setEnabled(not busy and has_session)
+        self.more_spin.setEnabled(not busy)
+        has_history = has_session and self._session.epochs_done > 0
+        self.csv_button.setEnabled(not busy and has_history)
+        self.png_button.setEnabled(not busy and has_history)
+
+
+if __name__ == "__main__":  # preview: python -m cnnviz.qt.training.panel
+    from PySide6.QtWidgets import QApplication
+
+    from cnnviz.core.presets import get_preset
+
+    app = QApplication(sys.argv)
+    panel = TrainingPanel()
+    panel.set_spec(get_preset("fast"))
+    panel.resize(1200, 800)
+    panel.show()
+    app.aboutToQuit.connect(panel.shutdown)
+    sys.exit(app.exec())

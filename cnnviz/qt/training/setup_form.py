@@ -1,0 +1,264 @@
+"""The training set-up form: data (see data_box.py), validation split, hyper-parameters, loss and augmentation.
+
+The augmentation preview needs TensorFlow, so it is computed on the form's task thread (the first one also
+imports TensorFlow there) and only while some augmentation is switched on.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtWidgets import (QAbstractSpinBox, QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout,
+                               QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QRadioButton, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from cnnviz.core.datasets import Dataset
+from cnnviz.core.training import LOSS_EXPLANATIONS, AugmentConfig, TrainingConfig, augment_batch, to_float
+
+from ..workers import TaskRunner
+from .data_box import DataBox
+from .images import ThumbnailStrip
+
+OPTIMIZER_TITLES = (("adam", "Adam"), ("sgd", "SGD with momentum"), ("rmsprop", "RMSprop"))
+LOSS_TITLES = (("auto", "auto (fits the labels and the last layer)"),
+               ("sparse_categorical_crossentropy", "sparse categorical cross-entropy"),
+               ("categorical_crossentropy", "categorical cross-entropy"),
+               ("binary_crossentropy", "binary cross-entropy"))
+AUGMENT_PREVIEW = 8
+
+
+def _augment_preview(x: np.ndarray, aug: AugmentConfig, seed: int) -> np.ndarray:
+    from cnnviz.core.tf_runtime import import_tensorflow
+
+    import_tensorflow()
+    return augment_batch(to_float(x), aug, seed)
+
+
+def _dspin(lo: float, hi: float, step: float, decimals: int, value: float, suffix: str = "") -> QDoubleSpinBox:
+    spin = QDoubleSpinBox()
+    spin.setRange(lo, hi)
+    spin.setDecimals(decimals)
+    spin.setSingleStep(step)
+    spin.setValue(value)
+    spin.setSuffix(suffix)
+    return spin
+
+
+def _spin(lo: int, hi: int, value: int, step: int = 1, suffix: str = "") -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(lo, hi)
+    spin.setSingleStep(step)
+    spin.setValue(value)
+    spin.setSuffix(suffix)
+    return spin
+
+
+class SetupForm(QWidget):
+    """Everything a run needs besides the model. ``changed()`` after any edit or a new dataset."""
+
+    changed = Signal()
+    dataset_changed = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tasks = TaskRunner("training-setup", self)
+        self.tasks.task_done.connect(self._on_tasks_task_done)
+        self.data_box = DataBox(self.tasks)
+        self.data_box.dataset_changed.connect(self._on_data_box_dataset_changed)
+        self._aug_token = 0
+        self._aug_seed = 1
+
+        # validation
+        self.val_count_radio = QRadioButton("images")
+        self.val_fraction_radio = QRadioButton("fraction")
+        group = QButtonGroup(self)
+        group.addButton(self.val_count_radio)
+        group.addButton(self.val_fraction_radio)
+        self.val_count_spin = _spin(1, 10_000_000, 10_000, 500)
+        self.val_fraction_spin = _dspin(0.01, 0.9, 0.05, 2, 0.1)
+        self.val_fraction_radio.setChecked(True)
+        val_row = QGridLayout()
+        val_row.addWidget(self.val_count_radio, 0, 0)
+        val_row.addWidget(self.val_count_spin, 0, 1)
+        val_row.addWidget(self.val_fraction_radio, 1, 0)
+        val_row.addWidget(self.val_fraction_spin, 1, 1)
+
+        # hyper-parameters
+        self.batch_spin = _spin(1, 65536, 64)
+        self.epochs_spin = _spin(1, 10000, 20)
+        self.optimizer_combo = QComboBox()
+        for key, title in OPTIMIZER_TITLES:
+            self.optimizer_combo.addItem(title, key)
+        self.lr_spin = _dspin(1e-6, 10.0, 1e-4, 6, 1e-3)
+        self.lr_spin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+        self.momentum_spin = _dspin(0.0, 0.999, 0.05, 3, 0.9)
+        self.loss_combo = QComboBox()
+        for key, title in LOSS_TITLES:
+            self.loss_combo.addItem(title, key)
+        self.loss_help = QLabel()
+        self.loss_help.setWordWrap(True)
+        self.loss_help.setStyleSheet("color: #555;")
+        self.seed_spin = _spin(0, 2**31 - 1, 1)
+        train_box = QGroupBox("Training")
+        form = QFormLayout(train_box)
+        form.addRow("Validation", val_row)
+        form.addRow("Batch size", self.batch_spin)
+        form.addRow("Epochs", self.epochs_spin)
+        form.addRow("Optimizer", self.optimizer_combo)
+        form.addRow("Learning rate", self.lr_spin)
+        form.addRow("Momentum", self.momentum_spin)
+        self._momentum_label = form.labelForField(self.momentum_spin)
+        form.addRow("Loss", self.loss_combo)
+        form.addRow("", self.loss_help)
+        form.addRow("Seed", self.seed_spin)
+
+        # augmentation
+        self.flip_check = QCheckBox("flip left-right")
+        self.rotation_spin = _spin(0, 180, 0, 5, " °")
+        self.shift_spin = _spin(0, 50, 0, 5, " %")
+        self.brightness_spin = _spin(0, 100, 0, 5, " %")
+        self.contrast_spin = _spin(0, 100, 0, 5, " %")
+        self.augment_preview = ThumbnailStrip(columns=AUGMENT_PREVIEW, cell=34,
+                                              placeholder="Switch on an augmentation to see what the model will see.")
+        self.reshuffle_button = QPushButton("Other random changes")
+        self.reshuffle_button.clicked.connect(self._on_reshuffle_button_clicked)
+        aug_box = QGroupBox("Data augmentation (training images only)")
+        aug_form = QFormLayout(aug_box)
+        aug_form.addRow(self.flip_check)
+        aug_form.addRow("Rotation up to ±", self.rotation_spin)
+        aug_form.addRow("Shift up to ±", self.shift_spin)
+        aug_form.addRow("Brightness ±", self.brightness_spin)
+        aug_form.addRow("Contrast ±", self.contrast_spin)
+        aug_form.addRow(self.augment_preview)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.reshuffle_button)
+        aug_form.addRow(row)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.data_box)
+        layout.addWidget(train_box)
+        layout.addWidget(aug_box)
+        layout.addStretch(1)
+
+        self._aug_timer = QTimer(self)
+        self._aug_timer.setSingleShot(True)
+        self._aug_timer.setInterval(250)
+        self._aug_timer.timeout.connect(self._on_aug_timer_timeout)
+        for spin in (self.val_count_spin, self.val_fraction_spin, self.batch_spin, self.epochs_spin, self.lr_spin,
+                     self.momentum_spin, self.seed_spin):
+            spin.valueChanged.connect(self._on_field_changed)
+        for radio in (self.val_count_radio, self.val_fraction_radio):
+            radio.toggled.connect(self._on_field_changed)
+        for combo in (self.optimizer_combo, self.loss_combo):
+            combo.currentIndexChanged.connect(self._on_field_changed)
+        self.data_box.limit_spin.valueChanged.connect(self._on_field_changed)
+        self.flip_check.toggled.connect(self._on_augment_changed)
+        for spin in (self.rotation_spin, self.shift_spin, self.brightness_spin, self.contrast_spin):
+            spin.valueChanged.connect(self._on_augment_changed)
+        self._update_dependent()
+
+    # --- API ------------------------------------------------------------------------------------------
+    @property
+    def dataset(self) -> Dataset | None:
+        return self.data_box.dataset
+
+    def images_limit(self) -> int | None:
+        return self.data_box.images_limit()
+
+    def augment_config(self) -> AugmentConfig:
+        return AugmentConfig(flip_horizontal=self.flip_check.isChecked(),
+                             rotation_degrees=float(self.rotation_spin.value()),
+                             shift_fraction=self.shift_spin.value() / 100.0,
+                             brightness=self.brightness_spin.value() / 100.0,
+                             contrast=self.contrast_spin.value() / 100.0)
+
+    def config(self) -> TrainingConfig:
+        by_count = self.val_count_radio.isChecked()
+        return TrainingConfig(batch_size=self.batch_spin.value(), epochs=self.epochs_spin.value(),
+                              optimizer=self.optimizer_combo.currentData(), learning_rate=self.lr_spin.value(),
+                              momentum=self.momentum_spin.value(), loss=self.loss_combo.currentData(),
+                              seed=self.seed_spin.value(),
+                              validation_count=self.val_count_spin.value() if by_count else None,
+                              validation_fraction=None if by_count else self.val_fraction_spin.value(),
+                              augment=self.augment_config())
+
+    def problems(self) -> list[str]:
+        """What stops a run with these settings on the loaded data (besides the model)."""
+        ds = self.dataset
+        if ds is None:
+            return ["no dataset is loaded"]
+        out = self.config().problems()
+        n = min(len(ds.x_train), self.images_limit() or len(ds.x_train))
+        if self.val_count_radio.isChecked() and self.val_count_spin.value() >= n:
+            out.append(f"the validation split ({self.val_count_spin.value():,} images) must be smaller than the "
+                       f"{n:,} training images used")
+        return out
+
+    def set_locked(self, locked: bool) -> None:
+        """Disable editing while a run is in progress."""
+        for child in self.findChildren(QGroupBox):
+            child.setEnabled(not locked)
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        self._aug_timer.stop()
+        return self.tasks.shutdown(timeout_ms)
+
+    # --- slots ----------------------------------------------------------------------------------------
+    @Slot()
+    def _on_field_changed(self) -> None:
+        self._update_dependent()
+        self.changed.emit()
+
+    @Slot()
+    def _on_augment_changed(self) -> None:
+        self._aug_timer.start()
+        self.changed.emit()
+
+    @Slot()
+    def _on_reshuffle_button_clicked(self) -> None:
+        self._aug_seed += 1
+        self._aug_timer.start()
+
+    @Slot(object)
+    def _on_data_box_dataset_changed(self, ds: Dataset | None) -> None:
+        if ds is not None:
+            full_mnist = ds.name == "mnist"
+            self.val_count_radio.setChecked(full_mnist)
+            self.val_fraction_radio.setChecked(not full_mnist)
+            self.val_count_spin.setValue(10_000 if full_mnist else max(1, len(ds.x_train) // 10))
+            self.epochs_spin.setValue(20 if len(ds.x_train) >= 20_000 else 5)
+        self._aug_timer.start()
+        self.dataset_changed.emit(ds)
+        self.changed.emit()
+
+    @Slot()
+    def _on_aug_timer_timeout(self) -> None:
+        aug, ds = self.augment_config(), self.dataset
+        if ds is None or not aug.active:
+            self._aug_token = 0
+            self.augment_preview.set_items([])
+            return
+        x = ds.x_train[:AUGMENT_PREVIEW]
+        self._aug_token = self.tasks.submit(_augment_preview, np.array(x), aug, self._aug_seed)
+        self._aug_source = x
+
+    @Slot(int, object)
+    def _on_tasks_task_done(self, token: int, result: object) -> None:
+        if token != self._aug_token or not self._aug_token:
+            return
+        items = [(img, "", None) for img in self._aug_source] + [(img, "", "#0072b2") for img in result]
+        self.augment_preview.set_items(items)
+        self.augment_preview.setToolTip("top: original images; bottom (blue): after random augmentation")
+
+    def _update_dependent(self) -> None:
+        sgd = self.optimizer_combo.currentData() == "sgd"
+        self.momentum_spin.setVisible(sgd)
+        if self._momentum_label is not None:
+            self._momentum_label.setVisible(sgd)
+        self.val_count_spin.setEnabled(self.val_count_radio.isChecked())
+        self.val_fraction_spin.setEnabled(self.val_fraction_radio.isChecked())
+        loss = self.loss_combo.currentData()
+        self.loss_help.setText(LOSS_EXPLANATIONS.get(loss, "sparse categorical cross-entropy for a softmax layer "
+                                                           "with one unit per class, binary cross-entropy for "
+                                                           "one sigmoid unit"))
