@@ -64,21 +64,48 @@ def _num(value: float) -> str:
     return f"{value:g}"
 
 
-def code_for(key: str, params: dict[str, Any], shape: tuple[int, ...]) -> str:
-    """The lecture's TensorFlow call for transform ``key`` with ``params``, broken over lines for a narrow card."""
+@dataclass(frozen=True)
+class Call:
+    """A function call to print: ``name(args...)``; an argument is a str or another Call."""
+
+    name: str
+    args: tuple = ()
+
+    def flat(self) -> str:
+        return f"{self.name}(" + ", ".join(a.flat() if isinstance(a, Call) else a for a in self.args) + ")"
+
+    def render(self, width: int = 200, indent: int = 0) -> str:
+        """On one line when it fits in ``width`` characters, else one argument per line (black's style)."""
+        one = self.flat()
+        if indent + len(one) <= width or not self.args:
+            return one
+        pad = " " * (indent + 2)
+        lines = [pad + (a.render(width, indent + 2).lstrip() if isinstance(a, Call) else a) for a in self.args]
+        return f"{self.name}(\n" + ",\n".join(lines) + ")"
+
+
+def call_for(key: str, params: dict[str, Any], shape: tuple[int, ...]) -> Call:
+    """The lecture's TensorFlow call for transform ``key`` with ``params`` on an image of ``shape``."""
     if key == "crop":
-        return (f"tf.image.crop_to_bounding_box(img,\n    offset_height={params['top']}, offset_width="
-                f"{params['left']},\n    target_height={params['height']}, target_width={params['width']})")
+        return Call("tf.image.crop_to_bounding_box",
+                    ("img", f"offset_height={params['top']}", f"offset_width={params['left']}",
+                     f"target_height={params['height']}", f"target_width={params['width']}"))
     if key == "flip":
-        return "tf.image.flip_left_right(img)"
+        return Call("tf.image.flip_left_right", ("img",))
     if key == "contrast":
-        return f"tf.image.adjust_contrast(img, contrast_factor={_num(params['factor'])})"
+        return Call("tf.image.adjust_contrast", ("img", f"contrast_factor={_num(params['factor'])}"))
     if key == "brightness":
-        return f"tf.image.adjust_brightness(img, delta={_num(params['delta'])})"
+        return Call("tf.image.adjust_brightness", ("img", f"delta={_num(params['delta'])}"))
     if key == "central_crop":
-        return (f"tf.image.resize(\n    tf.image.central_crop(img, central_fraction={_num(params['fraction'])}),"
-                f"\n    size=({shape[0]}, {shape[1]}))")
+        return Call("tf.image.resize", (Call("tf.image.central_crop", ("img", f"central_fraction="
+                                                                       f"{_num(params['fraction'])}")),
+                                        f"size=({shape[0]}, {shape[1]})"))
     raise KeyError(key)
+
+
+def code_for(key: str, params: dict[str, Any], shape: tuple[int, ...], width: int = 200) -> str:
+    """:func:`call_for` as text, broken over lines to fit ``width`` characters."""
+    return call_for(key, params, shape).render(width)
 
 
 def central_crop_region(shape: tuple[int, ...], fraction: float) -> tuple[int, int, int, int]:
@@ -97,7 +124,7 @@ def eval_region(shape: tuple[int, ...], crop_size: int = CROP_SIZE) -> tuple[int
 
 def training_code(shape: tuple[int, ...]) -> str:
     side = min(shape[0], shape[1], CROP_SIZE)
-    return ("# training: a new random view every epoch\n"
+    return ("# training: new random views every epoch\n"
             f"img = tf.image.random_crop(img, size=({side}, {side}, 3))\n"
             f"img = tf.image.resize(img, size={IMAGE_SIZE})\n"
             "img = tf.image.random_flip_left_right(img)\n"
@@ -107,9 +134,10 @@ def training_code(shape: tuple[int, ...]) -> str:
 def evaluation_code(shape: tuple[int, ...]) -> str:
     top, left, side, _ = eval_region(shape)
     return ("# evaluation: always the same view\n"
-            f"img = tf.image.crop_to_bounding_box(img,\n    offset_height={top}, offset_width={left},\n"
-            f"    target_height={side}, target_width={side})\n"
-            f"img = tf.image.resize(img, size={IMAGE_SIZE}) / 255.0")
+            f"img = tf.image.crop_to_bounding_box(\n    img, offset_height={top},\n"
+            f"    offset_width={left}, target_height={side},\n    target_width={side})\n"
+            f"img = tf.image.resize(img, size={IMAGE_SIZE})\n"
+            "img = img / 255.0")
 
 
 class JobError(str):
