@@ -50,6 +50,9 @@ def build_model(spec: ModelSpec, *, check: bool = True, seed: int | None = None)
         report = infer_shapes(spec)
         if report.problems:
             raise SpecError("; ".join(p.message for p in report.problems))
+    from .tf_runtime import import_tensorflow
+
+    import_tensorflow()  # under its lock: two threads importing TensorFlow at once can break its import
     import keras
 
     if seed is not None:
@@ -72,6 +75,9 @@ def activation_model(model: "keras.Model") -> "keras.Model":
     Built from ``model.inputs`` and ``layer.output`` (``model.input`` fails on Keras 3 Sequential models that
     were only built).
     """
+    from .tf_runtime import import_tensorflow
+
+    import_tensorflow()
     import keras
 
     layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]

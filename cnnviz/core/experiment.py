@@ -110,9 +110,11 @@ def run_experiment(run_dir: str | Path, *, model=None, spec=None, data_choice: D
     come from the run directory. ``session_hook`` receives the session before training (e.g. to wire Ctrl-C to
     ``request_stop``). Raises RunError / TrainingError / DatasetError / SpecError with a message for the user.
     """
-    import keras
-
     from .build import build_model
+    from .tf_runtime import import_tensorflow
+
+    import_tensorflow()  # under its lock: another thread (the GUI's loader) may be importing TensorFlow
+    import keras
 
     emit = emit or (lambda event: None)
     history: dict[str, list[float]] | None = None

@@ -17,6 +17,9 @@ class Predictor:
     training thread never run the model's variables at the same moment from two threads through this object."""
 
     def __init__(self, model) -> None:
+        from .tf_runtime import import_tensorflow
+
+        import_tensorflow()
         import tensorflow as tf
 
         self.model = model

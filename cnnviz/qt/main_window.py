@@ -27,12 +27,13 @@ from cnnviz.qt.runs.panel import RunsPanel
 from cnnviz.qt.settings import AppSettings
 from cnnviz.qt.tf_loader import TensorFlowLoader
 
-TAB_TITLES = ("Builder", "Training", "Inspector", "Draw", "Runs")
+TAB_TITLES = ("Builder", "Training", "Inspector", "Draw", "Augment", "Runs")
 SPEC_FILTER = "cnnviz model spec (*.json);;All files (*)"
 _PLACEHOLDERS = {
     "Training": "Training: train the model on MNIST and watch loss and accuracy live (coming soon).",
     "Inspector": "Inspector: feature maps, kernels and the convolution step by step (coming soon).",
     "Draw": "Draw: draw a digit and see what the trained model predicts (coming soon).",
+    "Augment": "",
     "Runs": "",
 }
 
@@ -68,6 +69,10 @@ class MainWindow(QMainWindow):
         self.set_panel("Draw", self.draw)
         self.models.model_changed.connect(self._on_models_model_changed)
         self.draw.inspect_requested.connect(self._on_inspect_requested)
+        from cnnviz.qt.augment import AugmentPanel
+
+        self.augment = AugmentPanel()  # its TensorFlow work starts when the tab is first shown
+        self.set_panel("Augment", self.augment)
         self.training = TrainingPanel()
         self.set_panel("Training", self.training)
         self.training.set_spec(self.document.spec)
@@ -472,7 +477,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_inspect_requested(self, image) -> None:
-        self.inspector.set_image(image)
+        source = "Drawing from the Draw tab" if self.sender() is self.draw else "Test image from the Training tab"
+        self.inspector.set_image(image, source)
         self.tabs.setCurrentIndex(TAB_TITLES.index("Inspector"))
 
     @Slot(object, object)

@@ -38,3 +38,7 @@ def test_inspect_this_drawing_opens_it_in_the_inspector(qtbot, window):
     qtbot.waitUntil(lambda: window.inspector.image is not None and window.inspector.inspector is not None,
                     timeout=120_000)
     np.testing.assert_array_equal(window.inspector.image[..., 0], window.draw.result.image)
+    qtbot.waitUntil(lambda: window.inspector.maps is not None, timeout=120_000)
+    # the image chooser shows the drawing too, not the dataset image it loaded meanwhile
+    np.testing.assert_array_equal(window.inspector.chooser.image, window.inspector.image)
+    assert window.inspector.chooser.source_label.text() == "Drawing from the Draw tab"

@@ -167,11 +167,15 @@ class ImageChooser(QGroupBox):
         self._emit(image, f"{self.dataset.name} {split} image #{k}, true class {name}")
 
     def _emit(self, image: np.ndarray, description: str) -> None:
+        self.show_image(image, description)
+        self.image_chosen.emit(image, description)
+
+    def show_image(self, image: np.ndarray, description: str) -> None:
+        """Show ``image`` (HWC 0..1) as the current one without announcing it (it came from another tab)."""
         self.image, self.description = image, description
         self.source_label.setText(description)
         shown = image[..., 0] if image.shape[2] == 1 else image.mean(axis=2)
         self.thumbnail.set_data(shown, 0.0, 1.0, "gray")
-        self.image_chosen.emit(image, description)
 
     @Slot()
     def _on_prev_clicked(self) -> None:

@@ -133,11 +133,11 @@ class InspectorPanel(QWidget):
         self.controller.submit("model", ModelRequest(keras_model, names, "given"))
 
     @Slot(object)
-    def set_image(self, image: np.ndarray) -> None:
+    def set_image(self, image: np.ndarray, description: str = "Image given by another tab") -> None:
         """Inspect this image (H, W, C float32 0..1; converted to the model's input size if needed)."""
         image = np.asarray(image, np.float32)
         self._given_image = True  # the dataset browser must not replace it when it finishes loading
-        self._show_image(image[..., None] if image.ndim == 2 else image, "Image given by another tab")
+        self._show_image(image[..., None] if image.ndim == 2 else image, description)
 
     @Slot(object)
     def set_dataset(self, dataset) -> None:
@@ -173,6 +173,8 @@ class InspectorPanel(QWidget):
         if self.inspector is not None:
             image = to_model_input(image, self.inspector.input_shape)
         self.image, self.image_description = image, description
+        if self._given_image:
+            self.chooser.show_image(image, description)
         self.pixels.set_image(image)
         self._request_maps()
 
@@ -249,6 +251,8 @@ class InspectorPanel(QWidget):
             update(*args)
         finally:
             self.chooser.blockSignals(False)
+        if self.image is not None:
+            self.chooser.show_image(self.image, self.image_description)  # the update showed its own image
 
     @Slot(str, int, str)
     def _on_explain_requested(self, method: str, class_index: int, layer: str) -> None:
