@@ -42,3 +42,4 @@ def test_inspect_this_drawing_opens_it_in_the_inspector(qtbot, window):
     # the image chooser shows the drawing too, not the dataset image it loaded meanwhile
     np.testing.assert_array_equal(window.inspector.chooser.image, window.inspector.image)
     assert window.inspector.chooser.source_label.text() == "Drawing from the Draw tab"
+    assert "true:" not in window.inspector.prediction.text()  # the dataset's label is not the drawing's

@@ -221,6 +221,8 @@ class InspectorPanel(QWidget):
         dataset = self.chooser.dataset
         if true is not None and (dataset is None or tuple(dataset.class_names) != tuple(names)):
             true = None  # the dataset's labels are not this model's classes
+        if self._given_image:
+            true = None  # a drawing or another tab's image: the browser's label is not its label
         verdict = "" if true is None else ("  ✓ correct" if true == k else f"  ✗ (true: {names[true]})")
         self.prediction.setText(f"Prediction: {names[k]}  ({100 * maps.probabilities[k]:.1f}%){verdict}")
         self.bars.set_values(maps.probabilities, names, true_class=true)

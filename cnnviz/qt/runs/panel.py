@@ -96,6 +96,7 @@ class RunsPanel(QWidget):
             plot.setLabel("bottom", "epoch")
             plot.setLabel("left", label)
             plot.showGrid(x=True, y=True, alpha=0.3)
+            plot.getAxis("left").enableAutoSIPrefix(False)  # accuracy 0.95, not "950 (x0.001)"
         self.acc_plot.addLegend(offset=(-10, -10))
 
         split = QSplitter(Qt.Orientation.Vertical)
