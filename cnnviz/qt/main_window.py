@@ -351,7 +351,8 @@ class MainWindow(QMainWindow):
         version = getattr(sys.modules.get("tensorflow"), "__version__", "")
         self.tf_status.setText(f"TensorFlow {version}: ready".replace("  ", " "))
         self.tf_status.setToolTip(f"TensorFlow imported in {seconds:.1f} s")
-        self.statusBar().showMessage(f"TensorFlow loaded in {seconds:.1f} s", 5000)
+        if seconds > 0:  # 0: another part of the app had already imported it
+            self.statusBar().showMessage(f"TensorFlow loaded in {seconds:.1f} s", 5000)
 
     @Slot(str)
     def _on_tf_loader_failed(self, message: str) -> None:
