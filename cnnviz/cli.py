@@ -154,6 +154,11 @@ def cmd_train(args: argparse.Namespace) -> int:
             if problems:
                 raise CliError("the model cannot be trained: " + "; ".join(p.message for p in problems))
         config = _training_config(args)
+    if args.tensorboard:
+        import importlib.util
+
+        if importlib.util.find_spec("tensorboard") is None:
+            raise CliError("--tensorboard needs the tensorboard package: pip install 'cnnviz[tensorboard]'")
     strategy = None
     if args.strategy == "mirrored":
         from cnnviz.core.distribute import mirrored_strategy
@@ -191,7 +196,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         result = run_experiment(out, model=model, spec=spec, data_choice=data_choice, config=config,
                                 resume=args.resume, overwrite=args.overwrite, emit=emit, strategy=strategy,
-                                session_hook=sessions.append)
+                                session_hook=sessions.append, tensorboard=args.tensorboard)
     except (DatasetError, RunError, SpecError, TrainingError) as exc:
         raise CliError(str(exc)) from None
     finally:
@@ -293,6 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shift", type=float, default=0.0, help="augment: up to +/- this fraction")
     p.add_argument("--brightness", type=float, default=0.0, help="augment: up to +/- this (0..1 images)")
     p.add_argument("--contrast", type=float, default=0.0, help="augment: contrast factor 1 +/- this")
+    p.add_argument("--tensorboard", action="store_true",
+                   help="also write TensorBoard logs to OUT/tensorboard (view with: tensorboard --logdir OUT)")
     p.add_argument("--strategy", choices=["none", "mirrored"], default="none",
                    help="mirrored: tf.distribute.MirroredStrategy over the local GPUs (or --devices)")
     p.add_argument("--devices", help="comma-separated devices for --strategy mirrored, e.g. /gpu:0,/gpu:1")

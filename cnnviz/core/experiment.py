@@ -105,7 +105,8 @@ def _meta(data) -> dict[str, Any]:
 def run_experiment(run_dir: str | Path, *, model=None, spec=None, data_choice: DataChoice,
                    config: TrainingConfig, resume: bool = False, overwrite: bool = False,
                    emit: Callable[[object], None] | None = None, strategy=None,
-                   session_hook: Callable[[TrainingSession], None] | None = None) -> ExperimentResult:
+                   session_hook: Callable[[TrainingSession], None] | None = None,
+                   tensorboard: bool = False) -> ExperimentResult:
     """Train and write ``run_dir``. Give ``spec`` (a ModelSpec) or ``model`` (a keras.Model); with ``resume`` both
     come from the run directory. ``session_hook`` receives the session before training (e.g. to wire Ctrl-C to
     ``request_stop``). Raises RunError / TrainingError / DatasetError / SpecError with a message for the user.
@@ -163,7 +164,9 @@ def run_experiment(run_dir: str | Path, *, model=None, spec=None, data_choice: D
 
     session = scoped(lambda: TrainingSession(model, prepared, config, emit, on_epoch_end=on_epoch_end,
                                              history=history, already_compiled=resume,
-                                             drop_remainder=strategy is not None))
+                                             drop_remainder=strategy is not None,
+                                             extra_callbacks=[keras.callbacks.TensorBoard(
+                                                 log_dir=str(run.path / "tensorboard"))] if tensorboard else None))
     if session_hook:
         session_hook(session)
     remaining = config.epochs - session.epochs_done

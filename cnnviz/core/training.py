@@ -287,7 +287,7 @@ class TrainingSession:
                  emit: Callable[[object], None] | None = None, *, batch_interval_s: float = 0.1,
                  on_epoch_end: Callable[[int, Any], None] | None = None,
                  history: dict[str, list[float]] | None = None, already_compiled: bool = False,
-                 drop_remainder: bool = False) -> None:
+                 drop_remainder: bool = False, extra_callbacks: list | None = None) -> None:
         problems = config.problems()
         if problems:
             raise TrainingError("; ".join(problems))
@@ -298,6 +298,7 @@ class TrainingSession:
         self.batch_interval_s = batch_interval_s
         # MirroredStrategy fails on a last batch that does not split evenly across replicas: drop it there.
         self.drop_remainder = drop_remainder
+        self.extra_callbacks = list(extra_callbacks or [])  # e.g. keras.callbacks.TensorBoard
         self.on_epoch_end = on_epoch_end
         self.history: dict[str, list[float]] = {k: list((history or {}).get(k, [])) for k in HISTORY_KEYS}
         self.batch_losses: list[float] = []   # every batch's running loss, for the smoothed curve
@@ -405,7 +406,8 @@ class TrainingSession:
         self.model.fit(self._train_dataset(), epochs=start_epoch + epochs, initial_epoch=start_epoch,
                        validation_data=val,
                        validation_batch_size=None if self.drop_remainder or not isinstance(val, tuple) else val_batch,
-                       callbacks=[monitor], shuffle=False, verbose=0)  # shuffled by tf.data
+                       callbacks=[monitor, *self.extra_callbacks], shuffle=False,
+                       verbose=0)  # shuffled by tf.data
         done = self.epochs_done - start_epoch
         if monitor.diverged:
             self.model.set_weights(self.last_good_weights)

@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         self.autosave = AutosaveController(self.document, Autosave(), parent=self)
         self.autosave.failed.connect(self._on_builder_message)
         self.models = ModelActions(self)
+        self.models.message.connect(self._on_builder_message)
         # The shipped digit model loads in the background with TensorFlow (not in --smoke or shape-only mode).
         self.draw = DrawPanel(load_shipped=load_tensorflow)
         self.set_panel("Draw", self.draw)
@@ -152,6 +153,9 @@ class MainWindow(QMainWindow):
                                           "verified by loading it back")
         self.run_config_action = self._action("Export as &run config…", self._on_run_config_triggered, None,
                                               "Write what `cnnviz-cli train` needs to run this experiment headless")
+        self.bundle_action = self._action("Export reproducibility &bundle…", self._on_bundle_triggered, None,
+                                          "Spec, Keras code, settings, seed, data, history, test metrics and "
+                                          "library versions of the last training run, in one folder")
         self.open_run_action = self._action("Open r&un…", self.runs._on_open_clicked, None,
                                             "Open a run folder written by cnnviz-cli train")
         self.follow_run_action = self._action("&Follow run…", self.runs._on_follow_clicked, None,
@@ -179,7 +183,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addActions([self.save_action, self.save_as_action])
         file_menu.addSeparator()
-        file_menu.addActions([self.import_action, self.export_action, self.run_config_action])
+        file_menu.addActions([self.import_action, self.export_action, self.bundle_action, self.run_config_action])
         file_menu.addSeparator()
         file_menu.addActions([self.open_run_action, self.follow_run_action])
         file_menu.addSeparator()
@@ -491,6 +495,10 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_runs_model_requested(self, path: str) -> None:
         self.models.import_run(path)
+
+    @Slot()
+    def _on_bundle_triggered(self) -> None:
+        self.models.export_bundle()
 
     @Slot()
     def _on_run_config_triggered(self) -> None:

@@ -129,5 +129,51 @@ class ModelActions(QObject):
         self.message.emit(command)
         return command
 
+    def export_bundle(self, folder: str | Path | None = None) -> Path | None:
+        """File > Export reproducibility bundle: spec, Keras code, settings, seed, data, history, test metrics and
+        library versions of the model trained in the Training tab, in one folder."""
+        training = self.window.training
+        session = training.session
+        if training.trained_model is None or session is None or not session.epochs_done:
+            QMessageBox.information(self.window, "Export reproducibility bundle",
+                                    "Train a model in the Training tab first: the bundle records that run.")
+            return None
+        if not folder:
+            name = f"{self.window.document.spec.name}-bundle"
+            suggested = str(Path(self.window.settings.last_folder("export")) / name)
+            folder, _ = QFileDialog.getSaveFileName(self.window, "Export reproducibility bundle (a folder)",
+                                                    suggested, "Folder (*)")
+            if not folder:
+                return None
+        from cnnviz.core.bundle import write_bundle
+        from cnnviz.core.model_io import spec_from_model
+        from cnnviz.core.spec import SpecError
+        from cnnviz.core.tf_runtime import versions
+
+        try:
+            spec = spec_from_model(training.trained_model)  # exactly what was trained, whatever the builder shows now
+        except SpecError:
+            spec = self.window.document.spec
+        config, data = self.training_settings()
+        evaluation = training.last_evaluation
+        metrics = None
+        if evaluation is not None:
+            metrics = {"test_accuracy": evaluation.accuracy, "confusion": evaluation.confusion.tolist(),
+                       "per_class_accuracy": [float(v) for v in evaluation.per_class_accuracy],
+                       "class_names": list(training.class_names)}
+        dataset = training.form.dataset
+        data_info = {**data.to_dict(), "source": getattr(dataset, "source", None),
+                     "train_images": session.data.train_count, "validation_images": session.data.val_count}
+        try:
+            path = write_bundle(folder, spec=spec, training=config.to_dict(), data=data_info,
+                                history=session.history, metrics=metrics, versions=versions())
+        except OSError as exc:
+            QMessageBox.critical(self.window, "Export reproducibility bundle",
+                                 f"Could not write {folder}: {exc.strerror or exc}\nNothing was left behind.")
+            return None
+        self.window.settings.set_last_folder("export", Path(path).parent)
+        self.message.emit(f"Wrote the reproducibility bundle {path}")
+        return Path(path)
+
     def shutdown(self) -> None:
         wait_for_tasks(30000)

@@ -122,3 +122,11 @@ def test_bad_input_exits_2_with_a_clear_message(tmp_path, args, fragment):
     assert result.returncode == 2, result.stderr
     assert fragment in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_tensorboard_logs_are_written_on_request(tmp_path):
+    out = tmp_path / "run"
+    result = cli("train", "--preset", "fast", "--limit", "300", "--epochs", "1", "--tensorboard", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    events = list((out / "tensorboard").rglob("events.out.tfevents.*"))
+    assert events, "no TensorBoard event file written"

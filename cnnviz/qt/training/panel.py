@@ -51,6 +51,7 @@ class TrainingPanel(QWidget):
         self._spec: ModelSpec | None = None
         self._spec_problems: list[str] = ["no model yet: build or load one in the Builder tab"]
         self._model = None
+        self.last_evaluation = None
         self._class_names: tuple[str, ...] = ()
         self._session = None
         self._snapshots = None
@@ -287,6 +288,7 @@ class TrainingPanel(QWidget):
     def _on_runner_run_done(self, outcome: RunOutcome) -> None:
         f = outcome.finished
         self._model, self._class_names = outcome.model, outcome.class_names
+        self.last_evaluation = outcome.evaluation  # for File > Export reproducibility bundle
         if outcome.evaluation is not None and f.epochs_done > 0:
             self.results.set_results(outcome.evaluation, outcome.x_test, outcome.y_test, outcome.class_names)
         else:

@@ -1,0 +1,70 @@
+"""The reproducibility bundle: everything needed to re-run and check an experiment, in one folder.
+
+    spec.json        the model spec            model_code.py   the Keras code that builds it (runs as is)
+    training.json    training settings + seed  data.json       which data, from which file, how many images
+    history.csv      per-epoch curves          metrics.json    test accuracy, per-class accuracy, confusion
+    versions.json    Python, NumPy, TensorFlow, Keras, cnnviz
+    README.txt       what the files are and the command that re-runs it headless
+
+The folder is written under a temporary name and renamed at the end (atomic).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from .codegen import keras_code
+from .files import atomic_path
+from .spec import ModelSpec
+
+HISTORY_COLUMNS = ("loss", "accuracy", "val_loss", "val_accuracy", "seconds")
+
+
+def _history_csv(history: dict[str, list[float]]) -> str:
+    n = len(history.get("loss", []))
+    lines = ["epoch," + ",".join(HISTORY_COLUMNS)]
+    for i in range(n):
+        lines.append(",".join([str(i + 1)] + [repr(float(history[k][i])) for k in HISTORY_COLUMNS]))
+    return "\n".join(lines) + "\n"
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def write_bundle(folder: str | os.PathLike, *, spec: ModelSpec, training: dict, data: dict,
+                 history: dict[str, list[float]], metrics: dict | None, versions: dict[str, str]) -> Path:
+    """Write the bundle folder (replacing an older one at the same place only when the new one is complete)."""
+    import cnnviz
+
+    folder = Path(folder)
+    with atomic_path(folder) as tmp:
+        tmp.mkdir()
+        files = {
+            "spec.json": spec.to_json() + "\n",
+            "model_code.py": keras_code(spec),
+            "training.json": json.dumps(_clean(training), indent=2) + "\n",
+            "data.json": json.dumps(_clean(data), indent=2) + "\n",
+            "history.csv": _history_csv(history),
+            "metrics.json": json.dumps(_clean(metrics or {}), indent=2) + "\n",
+            "versions.json": json.dumps({**versions, "cnnviz": cnnviz.__version__}, indent=2) + "\n",
+            "README.txt": (f"Reproducibility bundle of the model '{spec.name}', written by cnnviz.\n\n"
+                           "Re-run it headless (same spec, settings, seed and data):\n"
+                           f"    cnnviz-cli train --spec spec.json --dataset {data.get('name', 'mnist_sample')} "
+                           f"--epochs {training.get('epochs')} --batch-size {training.get('batch_size')} "
+                           f"--optimizer {training.get('optimizer')} --lr {training.get('learning_rate')} "
+                           f"--seed {training.get('seed')} --out rerun\n\n"
+                           "model_code.py builds the same architecture with plain Keras.\n"),
+        }
+        for name, text in files.items():
+            (tmp / name).write_text(text, encoding="utf-8")
+    return folder
