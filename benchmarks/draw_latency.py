@@ -111,9 +111,14 @@ def main(argv=None) -> int:
                      "1.0x" if name.startswith("model.predict") else "")
             print(f"{title:44s} {name:34s} {med:10.2f} {p95:8.2f} {ratio:>15s}")
             title = ""
+    summary = "; ".join(f"{title.split(' (')[0]}: median {total[0]:.1f} ms, p95 {total[1]:.1f} ms "
+                        f"({base[0] / total[0]:.0f}x faster than predict)"
+                        for title, total, _r, _p, _f, base in rows)
     del canvas, models, rows  # Qt objects before the interpreter tears down TensorFlow and the QApplication
     print(f"targets for stroke->probs: median <= {TARGET_MEDIAN_MS:g} ms, p95 <= {TARGET_P95_MS:g} ms: "
           f"{'met' if ok else 'NOT met'}")
+    print(f"SUMMARY: stroke to probabilities: {summary} (target median <= {TARGET_MEDIAN_MS:g} ms, "
+          f"p95 <= {TARGET_P95_MS:g} ms)")
     return 0 if ok else 1
 
 

@@ -65,8 +65,9 @@ class MainWindow(QMainWindow):
         self.autosave.failed.connect(self._on_builder_message)
         self.models = ModelActions(self)
         self.models.message.connect(self._on_builder_message)
-        # The shipped digit model loads in the background with TensorFlow (not in --smoke or shape-only mode).
-        self.draw = DrawPanel(load_shipped=load_tensorflow)
+        # The shipped digit model loads in the background once the window shows (start_background_work); not in
+        # --smoke or shape-only mode.
+        self.draw = DrawPanel(load_shipped=False)
         self.set_panel("Draw", self.draw)
         self.models.model_changed.connect(self._on_models_model_changed)
         self.draw.inspect_requested.connect(self._on_inspect_requested)
@@ -349,6 +350,8 @@ class MainWindow(QMainWindow):
         if self._load_tensorflow:
             self.tf_status.setText("TensorFlow: loading in the background…")
             self.tf_loader.start()
+            if not self.draw.model_ready():
+                self.draw.use_shipped_model()
 
     @Slot(float)
     def _on_tf_loader_ready(self, seconds: float) -> None:
