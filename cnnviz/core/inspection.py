@@ -349,24 +349,13 @@ def load_image_file(path: str | os.PathLike, input_shape: tuple[int, int, int], 
     MNIST's light-on-dark (the note says so). Raises InspectionError with a readable message for a missing,
     empty, truncated or non-image file.
     """
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from .image_files import ImageFileError, read_rgb
 
-    p = Path(path).expanduser()
-    if not p.is_file():
-        raise InspectionError(f"{p} does not exist." if not p.exists() else f"{p} is not a file.")
-    if p.stat().st_size == 0:
-        raise InspectionError(f"{p.name} is empty (0 bytes): there is no image in it.")
     try:
-        with Image.open(p) as im:
-            im.load()
-            im = ImageOps.exif_transpose(im)
-            if im.mode in ("RGBA", "LA", "PA", "P") or "transparency" in im.info:
-                im = Image.alpha_composite(Image.new("RGBA", im.size, "white"), im.convert("RGBA"))
-            rgb = np.asarray(im.convert("RGB"), dtype=np.uint8)
-    except UnidentifiedImageError as exc:
-        raise InspectionError(f"{p.name} is not an image cnnviz can read (PNG, JPEG, BMP, GIF, TIFF, WebP).") from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise InspectionError(f"{p.name} could not be decoded: the file is truncated or corrupt ({exc}).") from exc
+        rgb, _ = read_rgb(path)
+    except ImageFileError as exc:
+        raise InspectionError(str(exc)) from exc
+    p = Path(path).expanduser()
     image = to_model_input(rgb, input_shape)
     note = f"{p.name}: {rgb.shape[1]}x{rgb.shape[0]} -> {input_shape[1]}x{input_shape[0]}x{input_shape[2]}"
     if input_shape[2] == 1 and invert != "never":

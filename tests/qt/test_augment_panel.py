@@ -156,7 +156,7 @@ def test_open_an_image_file_and_a_bad_one(qtbot, panel, tmp_path, monkeypatch, w
     bad.write_bytes(b"this is not a picture")
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(bad), "")))
     panel.source.open_image_button.click()
-    assert len(warnings) == 1 and "bad.png" in warnings[0][1] and "not a picture" in warnings[0][1]
+    assert len(warnings) == 1 and "bad.png" in warnings[0][1] and "not an image cnnviz can read" in warnings[0][1]
     np.testing.assert_array_equal(panel.image, picture)                       # the face stays
 
     panel.source.synthetic_button.click()

@@ -89,37 +89,15 @@ def synthetic_face(height: int = 218, width: int = 178, seed: int = 0) -> np.nda
 
 # ------------------------------------------------------------------------------------------------ files
 def read_rgb(path: str | os.PathLike, max_side: int | None = MAX_SIDE) -> tuple[np.ndarray, str]:
-    """Read any PNG/JPEG/BMP/... as uint8 (H, W, 3) RGB; returns ``(image, note)``.
+    """Read any PNG/JPEG/BMP/... as uint8 (H, W, 3) RGB, shrunk to ``max_side``; returns ``(image, note)``.
+    Raises ImageReadError with a message for the user (see cnnviz.core.image_files.read_rgb)."""
+    from cnnviz.core.image_files import ImageFileError
+    from cnnviz.core.image_files import read_rgb as _read_rgb
 
-    Transparency is composed onto white, EXIF rotation is applied, and a picture whose longer side exceeds
-    ``max_side`` is shrunk (the note says so). Raises ImageReadError with a message for the user.
-    """
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    p = Path(path).expanduser()
-    if not p.is_file():
-        raise ImageReadError(f"{p} does not exist." if not p.exists() else f"{p} is not a file.")
-    if p.stat().st_size == 0:
-        raise ImageReadError(f"{p.name} is empty (0 bytes): there is no image in it.")
     try:
-        with Image.open(p) as im:
-            im.load()
-            im = ImageOps.exif_transpose(im)
-            if im.mode in ("RGBA", "LA", "PA", "P") or "transparency" in im.info:
-                im = Image.alpha_composite(Image.new("RGBA", im.size, "white"), im.convert("RGBA"))
-            im = im.convert("RGB")
-            note = f"{p.name}: {im.width}x{im.height}"
-            if max_side and max(im.size) > max_side:
-                k = max_side / max(im.size)
-                im = im.resize((max(1, round(im.width * k)), max(1, round(im.height * k))), Image.LANCZOS)
-                note += f", shrunk to {im.width}x{im.height}"
-            rgb = np.asarray(im, dtype=np.uint8).copy()
-    except UnidentifiedImageError as exc:
-        raise ImageReadError(f"{p.name} is not a picture cnnviz can read (PNG, JPEG, BMP, GIF, TIFF, WebP).") \
-            from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageReadError(f"{p.name} could not be decoded: the file is truncated or corrupt ({exc}).") from exc
-    return rgb, note
+        return _read_rgb(path, max_side)
+    except ImageFileError as exc:
+        raise ImageReadError(str(exc)) from exc
 
 
 def as_rgb_uint8(image) -> np.ndarray:
