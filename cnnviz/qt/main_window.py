@@ -480,8 +480,10 @@ class MainWindow(QMainWindow):
 
         form = self.training.form
         box = form.data_box
-        folder = box.folder_edit.text().strip() if box.name == "folder" else ""
-        return form.config(), DataChoice(box.name, path=folder or None, limit=form.images_limit())
+        folder = box.folder_edit.text().strip() if box.name in ("folder", "celeba") else ""
+        attribute = getattr(box, "attribute", None) if box.name == "celeba" else None
+        return form.config(), DataChoice(box.name, path=folder or None, limit=form.images_limit(),
+                                         attribute=attribute)
 
     @Slot(object)
     def _on_inspect_requested(self, image) -> None:

@@ -122,7 +122,7 @@ class TrainingJob:
     split; None: all). ``snapshot_index``: the test image whose feature maps are recorded each epoch."""
 
     spec: ModelSpec
-    dataset: Dataset
+    dataset: Dataset   # or a cnnviz.qt.training.data_box.CelebASource: streamed from disk, ``limit`` = train limit
     config: TrainingConfig
     limit: int | None = None
     snapshot_index: int = 0
@@ -153,6 +153,29 @@ def select_training_images(dataset: Dataset, limit: int | None, seed: int) -> Da
     return replace(dataset, x_train=dataset.x_train[keep], y_train=dataset.y_train[keep])
 
 
+def celeba_training_data(source, limit: int | None, seed: int):
+    """For a CelebA choice (``source``: a data_box.CelebASource): ``(StreamedData, x_test, y_test)``.
+
+    Trains on the first ``limit`` training images (None: all), validates on the first ``source.valid_limit``
+    valid images; the first ``source.test_limit`` test images go through the evaluation pipeline into float32
+    (N, 64, 64, 3) arrays 0..1 with their 0/1 labels, so the results views work as for in-memory datasets.
+    """
+    from cnnviz.core.celeba import load_celeba
+
+    if limit is not None and limit < 2:
+        raise DatasetError(f"use at least 2 training images, not {limit}")
+    data = load_celeba(source.index, source.attribute, train_limit=limit, valid_limit=source.valid_limit,
+                       test_limit=source.test_limit, seed=seed)
+    xs, ys = [], []
+    for x, y in data.test.batch(256):
+        xs.append(np.asarray(x, np.float32))
+        ys.append(np.asarray(y, np.int64).reshape(-1))
+    h, w, c = data.input_shape
+    x_test = np.concatenate(xs) if xs else np.zeros((0, h, w, c), np.float32)
+    y_test = np.concatenate(ys) if ys else np.zeros(0, np.int64)
+    return data.streamed(), x_test, y_test
+
+
 class TrainingWorker(QObject):
     """Lives on the training thread. Start runs with the queued slots; stop with :meth:`request_stop`."""
 
@@ -167,7 +190,7 @@ class TrainingWorker(QObject):
         self._stop = threading.Event()
         self._closing = threading.Event()
         self.session = None
-        self._test: tuple[np.ndarray, np.ndarray, Dataset] | None = None
+        self._test: tuple[np.ndarray, np.ndarray, int, tuple[str, ...]] | None = None
 
     # --- any thread -----------------------------------------------------------------------------------
     def request_stop(self) -> None:
@@ -200,14 +223,20 @@ class TrainingWorker(QObject):
             from cnnviz.core.training import TrainingSession, prepare_data, to_float
 
             import_tensorflow()
-            subset = select_training_images(job.dataset, job.limit, job.config.seed)
-            data = prepare_data(subset, job.config)
+            ds = job.dataset
+            if getattr(ds, "name", None) == "celeba" and hasattr(ds, "index"):   # streamed from disk
+                data, x_test, y_test = celeba_training_data(ds, job.limit, job.config.seed)
+                source = x_test if len(x_test) else ds.x_train
+            else:
+                subset = select_training_images(ds, job.limit, job.config.seed)
+                data = prepare_data(subset, job.config)
+                x_test, y_test = to_float(ds.x_test), np.asarray(ds.y_test)
+                source = ds.x_test if len(ds.x_test) else ds.x_train
             model = build_model(job.spec, seed=job.config.seed)
-            source = job.dataset.x_test if len(job.dataset.x_test) else job.dataset.x_train
             store = SnapshotStore(source[min(job.snapshot_index, len(source) - 1)])
             store.record_initial(model)
             session = TrainingSession(model, data, job.config, self._on_event, on_epoch_end=store.record)
-            test = (to_float(job.dataset.x_test), np.asarray(job.dataset.y_test), job.dataset)
+            test = (x_test, y_test, ds.num_classes, tuple(ds.class_names))
         except (TrainingError, DatasetError, SpecError) as exc:
             self.run_refused.emit(str(exc))
             return
@@ -246,14 +275,14 @@ class TrainingWorker(QObject):
         from cnnviz.core.inference import Predictor, evaluate
 
         session = self.session
-        x_test, y_test, dataset = self._test
+        x_test, y_test, num_classes, class_names = self._test
         copy = keras.models.clone_model(session.model)
         copy.set_weights(session.model.get_weights())
         evaluation = None
         if len(x_test):
-            evaluation = evaluate(Predictor(copy), x_test, y_test, dataset.num_classes)
+            evaluation = evaluate(Predictor(copy), x_test, y_test, num_classes)
         history = {k: list(v) for k, v in session.history.items()}
-        return RunOutcome(finished, copy, evaluation, x_test, y_test, dataset.class_names, history)
+        return RunOutcome(finished, copy, evaluation, x_test, y_test, class_names, history)
 
 
 class TrainingRunner(QObject):

@@ -15,7 +15,7 @@ from cnnviz.core.datasets import Dataset
 from cnnviz.core.training import LOSS_EXPLANATIONS, AugmentConfig, TrainingConfig, augment_batch, to_float
 
 from ..workers import TaskRunner
-from .data_box import DataBox
+from .data_box import CelebASource, DataBox
 from .images import ThumbnailStrip
 
 OPTIMIZER_TITLES = (("adam", "Adam"), ("sgd", "SGD with momentum"), ("rmsprop", "RMSprop"))
@@ -101,6 +101,7 @@ class SetupForm(QWidget):
         train_box = QGroupBox("Training")
         form = QFormLayout(train_box)
         form.addRow("Validation", val_row)
+        self._train_form, self._val_row = form, val_row
         form.addRow("Batch size", self.batch_spin)
         form.addRow("Epochs", self.epochs_spin)
         form.addRow("Optimizer", self.optimizer_combo)
@@ -189,6 +190,11 @@ class SetupForm(QWidget):
         if ds is None:
             return ["no dataset is loaded"]
         out = self.config().problems()
+        if isinstance(ds, CelebASource):   # validation: CelebA's own valid partition, not a split
+            n = min(ds.counts["train"], self.images_limit() or ds.counts["train"])
+            if n < 2:
+                out.append(f"use at least 2 training images, not {n}")
+            return out
         n = min(len(ds.x_train), self.images_limit() or len(ds.x_train))
         if self.val_count_radio.isChecked() and self.val_count_spin.value() >= n:
             out.append(f"the validation split ({self.val_count_spin.value():,} images) must be smaller than the "
@@ -222,7 +228,11 @@ class SetupForm(QWidget):
 
     @Slot(object)
     def _on_data_box_dataset_changed(self, ds: Dataset | None) -> None:
-        if ds is not None:
+        celeba = isinstance(ds, CelebASource)
+        self._train_form.setRowVisible(self._val_row, not celeba)   # CelebA validates on its valid partition
+        if celeba:
+            self.epochs_spin.setValue(5)
+        elif ds is not None:
             full_mnist = ds.name == "mnist"
             self.val_count_radio.setChecked(full_mnist)
             self.val_fraction_radio.setChecked(not full_mnist)

@@ -1,0 +1,147 @@
+"""CelebA in the Training tab, driven like a user: choose the folder, see counts and faces, train, see results."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QThread, Qt
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from cnnviz.core.celeba import CELEBA_ATTRIBUTES
+from cnnviz.core.spec import LayerSpec, ModelSpec
+from cnnviz.qt.training import TrainingPanel
+from cnnviz.qt.training.data_box import CELEBA, CelebASource
+
+pytestmark = pytest.mark.slow
+L = LayerSpec.make
+MALE = CELEBA_ATTRIBUTES.index("Male")
+SPLIT_SIZES = (24, 8, 8)   # train, valid, test
+RUN_TIMEOUT_MS = 90_000
+
+
+def make_celeba(root: Path, sizes=SPLIT_SIZES, seed: int = 0) -> dict:
+    """A miniature CelebA (copied from tests/core/test_celeba.py): 178x218 JPEGs (brighter faces are Male),
+    list_attr_celeba.txt and list_eval_partition.txt written as CelebA's."""
+    rng = np.random.default_rng(seed)
+    images = root / "img_align_celeba"
+    images.mkdir(parents=True)
+    n = sum(sizes)
+    attrs = np.where(rng.random((n, 40)) < 0.5, 1, -1)
+    attrs[:, MALE] = np.tile([1, -1], n)[:n]   # alternate, so every prefix has both classes
+    partition = np.repeat([0, 1, 2], sizes)
+    rows, cols = np.mgrid[0:218, 0:178]
+    names = [f"{i + 1:06d}.jpg" for i in range(n)]
+    for i, name in enumerate(names):
+        base = 170 if attrs[i, MALE] == 1 else 70
+        face = base + 40 * np.sin(rows / 9.0)[..., None] + 30 * (cols / 178.0)[..., None] * [1, -1, 0]
+        face = face + rng.normal(0, 6, (218, 178, 3))
+        Image.fromarray(np.clip(face, 0, 255).astype(np.uint8)).save(images / name, quality=92)
+    lines = [f"{n}", " ".join(CELEBA_ATTRIBUTES) + " "]
+    lines += [name + "".join(f"{v:>3d}" for v in row) for name, row in zip(names, attrs)]
+    (root / "list_attr_celeba.txt").write_text("\n".join(lines) + "\n")
+    (root / "list_eval_partition.txt").write_text("".join(f"{nm} {p}\n" for nm, p in zip(names, partition)))
+    return {"names": names, "attrs": attrs, "partition": partition}
+
+
+def small_celeba_spec() -> ModelSpec:
+    return ModelSpec((64, 64, 3), [L("Conv2D", "conv_1", filters=4, kernel_size=3, activation="relu"),
+                                   L("GlobalAveragePooling2D", "gap"),
+                                   L("Dense", "out", units=1, activation="sigmoid")], name="tiny_celeba")
+
+
+@pytest.fixture(autouse=True)
+def no_modal_dialogs(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"unexpected modal dialog: {args[1:3]}")
+
+    for name in ("critical", "warning", "information", "question"):
+        monkeypatch.setattr(QMessageBox, name, staticmethod(refuse))
+    for name in ("getSaveFileName", "getOpenFileName", "getExistingDirectory"):
+        monkeypatch.setattr(QFileDialog, name, staticmethod(refuse))
+
+
+@pytest.fixture
+def panel(qtbot):
+    p = TrainingPanel()
+    qtbot.addWidget(p)
+    p.resize(1200, 800)
+    p.show()
+    qtbot.waitUntil(lambda: p.form.dataset is not None, timeout=10_000)
+    yield p
+    assert p.shutdown(20_000), "a worker thread did not stop"
+    running = [t.objectName() for t in p.findChildren(QThread) if t.isRunning()]
+    assert not running, f"threads left running: {running}"
+
+
+def choose_celeba(qtbot, panel, folder: Path, monkeypatch) -> None:
+    box = panel.form.data_box
+    box.select(CELEBA)
+    assert box.folder_row.isVisible() and box.attribute_combo.isVisible()
+    assert box.attribute_combo.currentText() == "Male" and box.attribute_combo.count() == 40
+    assert panel.form.dataset is None and not panel.train_button.isEnabled()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(folder)))
+    qtbot.mouseClick(box.browse_button, Qt.MouseButton.LeftButton)
+
+
+def test_celeba_from_a_folder_previews_trains_and_shows_a_2x2_confusion_matrix(qtbot, panel, tmp_path, monkeypatch):
+    root = tmp_path / "celeba"
+    truth = make_celeba(root)
+    panel.set_spec(small_celeba_spec())
+    choose_celeba(qtbot, panel, root, monkeypatch)
+    box = panel.form.data_box
+    qtbot.waitUntil(lambda: isinstance(panel.form.dataset, CelebASource), timeout=60_000)
+    src = panel.form.dataset
+    male = truth["attrs"][:, MALE] == 1
+    assert src.counts == {"train": 24, "valid": 8, "test": 8}
+    assert src.positives == {"train": int(male[:24].sum()), "valid": int(male[24:32].sum()),
+                             "test": int(male[32:].sum())}
+    assert "24" in box.status.text() and "Male" in box.status.text() and not box.error.isVisible()
+    assert box.preview.item_count() == 16 and src.x_train.shape == (16, 64, 64, 3)
+    assert src.x_train.dtype == np.uint8
+    # brighter faces are Male: the preview's labels agree with what it shows
+    bright = src.x_train.reshape(16, -1).mean(axis=1) > 120
+    np.testing.assert_array_equal(bright, src.y_train == 1)
+    # another attribute: counted again from the index already read
+    box.attribute_combo.setCurrentText("Smiling")
+    qtbot.waitUntil(lambda: getattr(panel.form.dataset, "attribute", None) == "Smiling", timeout=30_000)
+    smiling = truth["attrs"][:, CELEBA_ATTRIBUTES.index("Smiling")] == 1
+    assert panel.form.dataset.positives["train"] == int(smiling[:24].sum())
+    assert panel.form.dataset.class_names == ("not Smiling", "Smiling")
+    assert panel.form.dataset.index is src.index
+    box.attribute_combo.setCurrentText("Male")
+    qtbot.waitUntil(lambda: getattr(panel.form.dataset, "attribute", None) == "Male", timeout=30_000)
+    # a model for the wrong input is refused with the compatibility message
+    panel.set_spec(ModelSpec((28, 28, 1), [L("Flatten", "flatten"), L("Dense", "out", units=10,
+                                                                       activation="softmax")]))
+    qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    assert "expects 28x28x1 images but the dataset's are 64x64x3" in panel.message.text()
+    panel.set_spec(small_celeba_spec())
+    assert panel.train_problems() == []
+    form = panel.form
+    form.batch_spin.setValue(8)
+    form.epochs_spin.setValue(1)
+    box.limit_spin.setValue(16)
+    with qtbot.waitSignal(panel.model_trained, timeout=RUN_TIMEOUT_MS) as blocker:
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    model = blocker.args[0]
+    assert model.outputs[0].shape[-1] == 1 and tuple(model.inputs[0].shape[1:]) == (64, 64, 3)
+    assert panel.class_names == ("not Male", "Male")
+    assert panel.session.epochs_done == 1
+    assert panel.session.data.train_count == 16 and panel.session.data.val_count == 8
+    ev = panel.results.evaluation
+    assert ev.confusion.shape == (2, 2) and ev.confusion.sum() == 8
+    assert panel.results.confusion_model.rowCount() == 2
+    assert "Test accuracy" in panel.message.text()
+    assert panel.snapshots.latest.feature_maps.shape == (62, 62, 4)
+
+
+def test_a_folder_that_is_not_celeba_shows_the_message(qtbot, panel, tmp_path, monkeypatch):
+    (tmp_path / "cats").mkdir()
+    choose_celeba(qtbot, panel, tmp_path, monkeypatch)
+    box = panel.form.data_box
+    qtbot.waitUntil(lambda: box.error.isVisible(), timeout=30_000)
+    assert "is not a CelebA folder" in box.error.text() and "img_align_celeba" in box.error.text()
+    assert panel.form.dataset is None and not panel.train_button.isEnabled()
+    assert not box.sample_button.isVisible()
