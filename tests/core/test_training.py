@@ -11,7 +11,7 @@ from cnnviz.core.build import build_model
 from cnnviz.core.inference import Predictor, evaluate
 from cnnviz.core.spec import LayerSpec, ModelSpec
 from cnnviz.core.training import (AugmentConfig, BatchProgress, EpochResult, PreparedData, TrainingConfig,
-                                  TrainingError, TrainingFinished, TrainingSession, TrainingStarted, augment_batch,
+                                  TrainingError, TrainingSession, TrainingStarted, augment_batch,
                                   compatibility_problems)
 
 pytestmark = pytest.mark.slow

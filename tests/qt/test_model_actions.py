@@ -1,13 +1,10 @@
 """File menu: import a .keras model, export it (verified), export a run config; autosave and crash recovery."""
 from __future__ import annotations
 
-import json
-import os
 import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 from PySide6.QtCore import QSettings

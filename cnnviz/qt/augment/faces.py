@@ -6,7 +6,6 @@ from the left) so that a left-right flip is visible at a glance.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 
