@@ -1,35 +1,25 @@
 """cnnviz-cli train --dataset celeba: end to end on a miniature CelebA folder, and its input errors."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from cnnviz import cli
 from cnnviz.core.runs import read_history
+from celeba_miniature import make_celeba
 
 pytestmark = pytest.mark.slow
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
-def _make_celeba(root: Path) -> dict:
-    """The miniature CelebA writer of tests/core/test_celeba.py (one copy of the format, not two)."""
-    spec = importlib.util.spec_from_file_location("_celeba_miniature",
-                                                  Path(__file__).parents[1] / "core" / "test_celeba.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.make_celeba(root)
-
-
 @pytest.fixture(scope="module")
 def celeba(tmp_path_factory):
     root = tmp_path_factory.mktemp("celeba")
-    _make_celeba(root)
+    make_celeba(root)
     return root
 
 

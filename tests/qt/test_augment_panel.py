@@ -13,10 +13,10 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from cnnviz.core.augment_preview import (LECTURE_TRANSFORMS, adjust_contrast, crop_box, evaluation_view,
                                          random_augmented)
-from cnnviz.core.celeba import CELEBA_ATTRIBUTES
 from cnnviz.qt.augment import AugmentPanel
 from cnnviz.qt.augment.faces import SYNTHETIC_NOTE, synthetic_face
 from cnnviz.qt.augment.tiles import LOADING
+from celeba_miniature import make_celeba
 
 TIMEOUT = 90_000   # ms: the first Task imports TensorFlow (seconds on a shared 2-core machine)
 
@@ -173,26 +173,14 @@ def test_set_image_converts_gray_and_float_pictures(qtbot, panel):
 
 
 # ------------------------------------------------------------------------------------------------ CelebA
-def make_celeba(root: Path, n: int = 4) -> list[np.ndarray]:
-    """A miniature CelebA folder (as tests/core/test_celeba.py writes one): 178x218 JPEGs and both index files."""
-    rng = np.random.default_rng(0)
-    images = root / "img_align_celeba"
-    images.mkdir(parents=True)
-    attrs = np.where(rng.random((n, 40)) < 0.5, 1, -1)
-    names = [f"{i + 1:06d}.jpg" for i in range(n)]
-    rows, cols = np.mgrid[0:218, 0:178]
-    for i, name in enumerate(names):
-        face = 60 + 30 * i + 40 * np.sin(rows / (6.0 + i))[..., None] + 30 * (cols / 178.0)[..., None] * [1, -1, 0]
-        Image.fromarray(np.clip(face, 0, 255).astype(np.uint8)).save(images / name, quality=92)
-    lines = [f"{n}", " ".join(CELEBA_ATTRIBUTES) + " "]
-    lines += [name + "".join(f"{v:>3d}" for v in row) for name, row in zip(names, attrs)]
-    (root / "list_attr_celeba.txt").write_text("\n".join(lines) + "\n")
-    (root / "list_eval_partition.txt").write_text("".join(f"{nm} {i % 3}\n" for i, nm in enumerate(names)))
-    return [np.asarray(Image.open(images / name).convert("RGB")) for name in names]
+def make_faces(root: Path) -> list[np.ndarray]:
+    """The shared miniature CelebA with four images (train, valid, test, test), read back as the panel reads them."""
+    truth = make_celeba(root, sizes=(1, 1, 2))
+    return [np.asarray(Image.open(root / "img_align_celeba" / name).convert("RGB")) for name in truth["names"]]
 
 
 def test_open_and_browse_a_celeba_folder(qtbot, panel, tmp_path, monkeypatch, warnings):
-    faces = make_celeba(tmp_path / "celeba")
+    faces = make_faces(tmp_path / "celeba")
     source = panel.source
     assert not source.index_spin.isEnabled()
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(tmp_path / "celeba")))
