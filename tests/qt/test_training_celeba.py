@@ -5,12 +5,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QThread, Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
 
 from cnnviz.core.celeba import CELEBA_ATTRIBUTES
 from cnnviz.core.spec import LayerSpec, ModelSpec
-from cnnviz.qt.training import TrainingPanel
+from training_panel_fixtures import no_modal_dialogs, panel  # noqa: F401 (fixtures)
 from cnnviz.qt.training.data_box import CELEBA, CelebASource
 from celeba_miniature import make_celeba
 
@@ -24,30 +24,6 @@ def small_celeba_spec() -> ModelSpec:
     return ModelSpec((64, 64, 3), [L("Conv2D", "conv_1", filters=4, kernel_size=3, activation="relu"),
                                    L("GlobalAveragePooling2D", "gap"),
                                    L("Dense", "out", units=1, activation="sigmoid")], name="tiny_celeba")
-
-
-@pytest.fixture(autouse=True)
-def no_modal_dialogs(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError(f"unexpected modal dialog: {args[1:3]}")
-
-    for name in ("critical", "warning", "information", "question"):
-        monkeypatch.setattr(QMessageBox, name, staticmethod(refuse))
-    for name in ("getSaveFileName", "getOpenFileName", "getExistingDirectory"):
-        monkeypatch.setattr(QFileDialog, name, staticmethod(refuse))
-
-
-@pytest.fixture
-def panel(qtbot):
-    p = TrainingPanel()
-    qtbot.addWidget(p)
-    p.resize(1200, 800)
-    p.show()
-    qtbot.waitUntil(lambda: p.form.dataset is not None, timeout=10_000)
-    yield p
-    assert p.shutdown(20_000), "a worker thread did not stop"
-    running = [t.objectName() for t in p.findChildren(QThread) if t.isRunning()]
-    assert not running, f"threads left running: {running}"
 
 
 def choose_celeba(qtbot, panel, folder: Path, monkeypatch) -> None:

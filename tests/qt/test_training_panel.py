@@ -4,12 +4,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QThread, Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog
 
 from cnnviz.core.datasets import MNIST_CLASSES, DatasetError
 from cnnviz.core.spec import LayerSpec, ModelSpec
 from cnnviz.core.training import PreparedData
 from cnnviz.qt.training import TrainingPanel
+from training_panel_fixtures import no_modal_dialogs, panel  # noqa: F401 (fixtures)
 from cnnviz.qt.training.export import read_history_csv
 from cnnviz.qt.training.live_plots import BatchLossTracker
 from cnnviz.core.training import BatchProgress
@@ -27,31 +28,6 @@ def tiny_spec(units: int = 10) -> ModelSpec:
 
 def linear_spec() -> ModelSpec:
     return ModelSpec((28, 28, 1), [L("Flatten", "flatten"), L("Dense", "out", units=10, activation="softmax")])
-
-
-@pytest.fixture(autouse=True)
-def no_modal_dialogs(monkeypatch):
-    """Any modal dialog a test did not expect fails the test instead of blocking it."""
-    def refuse(*args, **kwargs):
-        raise AssertionError(f"unexpected modal dialog: {args[1:3]}")
-
-    for name in ("critical", "warning", "information", "question"):
-        monkeypatch.setattr(QMessageBox, name, staticmethod(refuse))
-    for name in ("getSaveFileName", "getOpenFileName", "getExistingDirectory"):
-        monkeypatch.setattr(QFileDialog, name, staticmethod(refuse))
-
-
-@pytest.fixture
-def panel(qtbot):
-    p = TrainingPanel()
-    qtbot.addWidget(p)
-    p.resize(1200, 800)
-    p.show()
-    qtbot.waitUntil(lambda: p.form.dataset is not None, timeout=10_000)
-    yield p
-    assert p.shutdown(20_000), "a worker thread did not stop"
-    running = [t.objectName() for t in p.findChildren(QThread) if t.isRunning()]
-    assert not running, f"threads left running: {running}"
 
 
 def quick_settings(panel: TrainingPanel, *, epochs: int = 2, limit: int = 300) -> None:
