@@ -65,11 +65,11 @@ def main(argv=None) -> int:
     import_tensorflow()
     app = QApplication.instance() or QApplication([])  # noqa: F841 (the canvas needs one)
 
-    from cnnviz.core.build import build_model
-    from cnnviz.core.inference import Predictor
-    from cnnviz.core.preprocess import preprocess_array
-    from cnnviz.core.presets import lecture_mnist
-    from cnnviz.core.pretrained import load_shipped_model
+    from cnnviz.core.model.build import build_model
+    from cnnviz.core.model.inference import Predictor
+    from cnnviz.core.data.preprocess import preprocess_array
+    from cnnviz.core.model.presets import lecture_mnist
+    from cnnviz.core.model.pretrained import load_shipped_model
     from cnnviz.qt.canvas.drawing import DrawingCanvas
 
     canvas = DrawingCanvas()

@@ -41,11 +41,11 @@ def main(argv=None) -> int:
     import_tensorflow()
     import numpy as np
 
-    from cnnviz.core.build import activation_model, build_model
-    from cnnviz.core.datasets import load_dataset
-    from cnnviz.core.inspection import ModelInspector
-    from cnnviz.core.presets import get_preset
-    from cnnviz.core.training import to_float
+    from cnnviz.core.model.build import activation_model, build_model
+    from cnnviz.core.data.datasets import load_dataset
+    from cnnviz.core.inspect.inspection import ModelInspector
+    from cnnviz.core.model.presets import get_preset
+    from cnnviz.core.train.training import to_float
 
     model = build_model(get_preset("lecture"), seed=0)
     image = to_float(load_dataset("mnist_sample").x_test[0])

@@ -75,7 +75,7 @@ def main(argv=None) -> int:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from cnnviz.core.presets import get_preset
+    from cnnviz.core.model.presets import get_preset
     from cnnviz.core.tf_runtime import import_tensorflow
 
     app = QApplication.instance() or QApplication([])

@@ -30,11 +30,11 @@ def main(argv=None) -> int:
     parser.add_argument("--images", type=int, default=10_000)
     args = parser.parse_args(argv)
 
-    from cnnviz.core.build import build_model
-    from cnnviz.core.datasets import Dataset, load_npz
-    from cnnviz.core.presets import get_preset
+    from cnnviz.core.model.build import build_model
+    from cnnviz.core.data.datasets import Dataset, load_npz
+    from cnnviz.core.model.presets import get_preset
     from cnnviz.core.tf_runtime import import_tensorflow
-    from cnnviz.core.training import TrainingConfig, TrainingSession, prepare_data
+    from cnnviz.core.train.training import TrainingConfig, TrainingSession, prepare_data
 
     import_tensorflow()
     data = load_npz(args.mnist, name="mnist")

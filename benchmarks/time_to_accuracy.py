@@ -29,11 +29,11 @@ def main(argv=None) -> int:
     parser.add_argument("--target", type=float, default=0.99)
     args = parser.parse_args(argv)
 
-    from cnnviz.core.build import build_model
-    from cnnviz.core.datasets import load_npz
-    from cnnviz.core.inference import Predictor, evaluate
-    from cnnviz.core.presets import get_preset
-    from cnnviz.core.training import TrainingConfig, TrainingSession, prepare_data, to_float
+    from cnnviz.core.model.build import build_model
+    from cnnviz.core.data.datasets import load_npz
+    from cnnviz.core.model.inference import Predictor, evaluate
+    from cnnviz.core.model.presets import get_preset
+    from cnnviz.core.train.training import TrainingConfig, TrainingSession, prepare_data, to_float
 
     data = load_npz(args.mnist, name="mnist")
     x_test = to_float(data.x_test)

@@ -30,7 +30,7 @@ def mnist_path() -> Path:
 
 
 def load_subset(n: int, seed: int):
-    from cnnviz.core.datasets import load_npz
+    from cnnviz.core.data.datasets import load_npz
     from cnnviz.qt.workers import select_training_images
 
     return select_training_images(load_npz(mnist_path(), name="mnist"), n, seed)
@@ -40,8 +40,8 @@ def plain_fit(spec, dataset, config) -> float:
     """images/s of model.fit on the same data, timed like the session's monitor (fit start -> last batch)."""
     import keras
 
-    from cnnviz.core.build import build_model
-    from cnnviz.core.training import make_optimizer, to_float
+    from cnnviz.core.model.build import build_model
+    from cnnviz.core.train.training import make_optimizer, to_float
 
     x, y = to_float(dataset.x_train), dataset.y_train
     model = build_model(spec, seed=config.seed)
@@ -99,9 +99,9 @@ def main(argv=None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from cnnviz.core.presets import get_preset
+    from cnnviz.core.model.presets import get_preset
     from cnnviz.core.tf_runtime import import_tensorflow, versions
-    from cnnviz.core.training import TrainingConfig
+    from cnnviz.core.train.training import TrainingConfig
 
     app = QApplication.instance() or QApplication([])
     import_tensorflow()

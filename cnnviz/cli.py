@@ -21,8 +21,8 @@ class CliError(Exception):
 
 
 def _load_spec(args: argparse.Namespace):
-    from cnnviz.core.presets import get_preset
-    from cnnviz.core.spec import ModelSpec, SpecError
+    from cnnviz.core.model.presets import get_preset
+    from cnnviz.core.model.spec import ModelSpec, SpecError
 
     if args.spec and args.preset:
         raise CliError("give either --spec or --preset, not both")
@@ -38,7 +38,7 @@ def _load_spec(args: argparse.Namespace):
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from cnnviz.core.shapes import infer_shapes, summary_table
+    from cnnviz.core.model.shapes import infer_shapes, summary_table
 
     spec = _load_spec(args)
     report = infer_shapes(spec)
@@ -56,8 +56,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_presets(args: argparse.Namespace) -> int:
-    from cnnviz.core.presets import PRESETS
-    from cnnviz.core.shapes import infer_shapes
+    from cnnviz.core.model.presets import PRESETS
+    from cnnviz.core.model.shapes import infer_shapes
 
     for key, preset in PRESETS.items():
         spec = preset.build()
@@ -67,7 +67,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 
 def cmd_datasets(args: argparse.Namespace) -> int:
-    from cnnviz.core import datasets
+    from cnnviz.core.data import datasets
 
     for key, info in {**datasets.DATASETS, **datasets.STREAMED_DATASETS}.items():
         print(f"{key:<14} {info.title}")
@@ -75,7 +75,7 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 
 
 def _training_config(args: argparse.Namespace):
-    from cnnviz.core.training import AugmentConfig, TrainingConfig
+    from cnnviz.core.train.training import AugmentConfig, TrainingConfig
 
     val_count, val_fraction = args.val_count, args.val_fraction
     if val_count is not None and val_fraction is not None:
@@ -113,11 +113,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     import signal
     from pathlib import Path
 
-    from cnnviz.core.datasets import DatasetError
-    from cnnviz.core.experiment import DataChoice, epoch_line, run_experiment
-    from cnnviz.core.runs import RunError
-    from cnnviz.core.spec import SpecError
-    from cnnviz.core.training import BatchProgress, EpochResult, TrainingError, TrainingStarted
+    from cnnviz.core.data.datasets import DatasetError
+    from cnnviz.core.train.experiment import DataChoice, epoch_line, run_experiment
+    from cnnviz.core.train.runs import RunError
+    from cnnviz.core.model.spec import SpecError
+    from cnnviz.core.train.training import BatchProgress, EpochResult, TrainingError, TrainingStarted
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -130,9 +130,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                                      or args.celeba_test_limit is not None):
         raise CliError("--attribute and --celeba-*-limit only apply to --dataset celeba")
     if args.config and not args.resume:
-        from cnnviz.core.runs import read_run_config
-        from cnnviz.core.spec import ModelSpec
-        from cnnviz.core.training import TrainingConfig
+        from cnnviz.core.train.runs import read_run_config
+        from cnnviz.core.model.spec import ModelSpec
+        from cnnviz.core.train.training import TrainingConfig
 
         try:
             saved = read_run_config(args.config)
@@ -148,7 +148,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             model = _keras_model_from(args.model)
         else:
             spec = _load_spec(args)
-            from cnnviz.core.shapes import classifier_problems
+            from cnnviz.core.model.shapes import classifier_problems
 
             problems = classifier_problems(spec)
             if problems:
@@ -161,7 +161,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise CliError("--tensorboard needs the tensorboard package: pip install 'cnnviz[tensorboard]'")
     strategy = None
     if args.strategy == "mirrored":
-        from cnnviz.core.distribute import mirrored_strategy
+        from cnnviz.core.train.distribute import mirrored_strategy
 
         strategy = mirrored_strategy(args.devices)
     from cnnviz.core.tf_runtime import import_tensorflow
@@ -211,8 +211,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _import_model(path: str):
     from pathlib import Path
 
-    from cnnviz.core.model_io import ModelFileError, load_model_file
-    from cnnviz.core.runs import RunDirectory, RunError
+    from cnnviz.core.model.model_io import ModelFileError, load_model_file
+    from cnnviz.core.train.runs import RunDirectory, RunError
 
     p = Path(path)
     if p.is_dir():  # a run folder: its final model, else its last checkpoint
@@ -230,7 +230,7 @@ def _import_model(path: str):
 def cmd_export(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from cnnviz.core.export import ExportError, export_model
+    from cnnviz.core.io.export import ExportError, export_model
 
     imported = _import_model(args.model)
     x_check = None
@@ -246,7 +246,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_inspect_model(args: argparse.Namespace) -> int:
-    from cnnviz.core.shapes import summary_table
+    from cnnviz.core.model.shapes import summary_table
 
     imported = _import_model(args.model)
     if imported.spec is None:

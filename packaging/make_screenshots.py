@@ -50,9 +50,9 @@ def main(argv=None) -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from cnnviz.core.experiment import DataChoice, run_experiment
-    from cnnviz.core.presets import get_preset
-    from cnnviz.core.training import TrainingConfig
+    from cnnviz.core.train.experiment import DataChoice, run_experiment
+    from cnnviz.core.model.presets import get_preset
+    from cnnviz.core.train.training import TrainingConfig
     from cnnviz.qt.main_window import TAB_TITLES, MainWindow
     from cnnviz.qt.settings import AppSettings
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from cnnviz.core.celeba import CELEBA_ATTRIBUTES
+from cnnviz.core.data.celeba import CELEBA_ATTRIBUTES
 
 MALE = CELEBA_ATTRIBUTES.index("Male")
 SPLIT_SIZES = (24, 8, 8)   # train, valid, test

@@ -23,5 +23,5 @@ def test_wheel_contains_packages_and_resources(project_root, tmp_path):
     wheel = next(tmp_path.glob("cnnviz-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in ("cnnviz/_resources/data/mnist_sample.npz", "cnnviz/_resources/models/mnist_fast.keras",
-                     "cnnviz/_resources/icons/cnnviz.svg", "cnnviz/qt/builder/panel.py", "cnnviz/core/shapes.py"):
+                     "cnnviz/_resources/icons/cnnviz.svg", "cnnviz/qt/builder/panel.py", "cnnviz/core/model/shapes.py"):
         assert required in names, required

@@ -9,7 +9,7 @@ from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
-from cnnviz.core.export import FORMATS, ExportReport, export_model, normalise_path
+from cnnviz.core.io.export import FORMATS, ExportReport, export_model, normalise_path
 from cnnviz.qt.tasks import Task
 
 

@@ -15,8 +15,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QStyle, QTabWidget, QWidget
 
 from cnnviz import __version__
-from cnnviz.core.autosave import Autosave
-from cnnviz.core.spec import SpecError
+from cnnviz.core.io.autosave import Autosave
+from cnnviz.core.model.spec import SpecError
 from cnnviz.qt.builder import BuilderPanel, SpecDocument
 from cnnviz.qt.canvas.panel import DrawPanel
 from cnnviz.qt.training.panel import TrainingPanel
@@ -419,7 +419,7 @@ class MainWindow(QMainWindow):
         if busy and session is not None and session.history["loss"]:
             import time
 
-            from cnnviz.core.autosave import cnnviz_home
+            from cnnviz.core.io.autosave import cnnviz_home
             from cnnviz.qt.training.export import save_history_csv
 
             folder = cnnviz_home() / "history"
@@ -476,7 +476,7 @@ class MainWindow(QMainWindow):
 
     def _training_settings(self):
         """The Training tab's settings, for File > Export as run config."""
-        from cnnviz.core.experiment import DataChoice
+        from cnnviz.core.train.experiment import DataChoice
 
         form = self.training.form
         box = form.data_box

@@ -11,10 +11,10 @@ from typing import Callable
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from cnnviz.core.experiment import DataChoice
-from cnnviz.core.model_io import ImportedModel, load_model_file
-from cnnviz.core.runs import write_run_config
-from cnnviz.core.training import TrainingConfig
+from cnnviz.core.train.experiment import DataChoice
+from cnnviz.core.model.model_io import ImportedModel, load_model_file
+from cnnviz.core.train.runs import write_run_config
+from cnnviz.core.train.training import TrainingConfig
 from cnnviz.qt.export_dialog import ExportDialog
 from cnnviz.qt.tasks import Task, wait_for_tasks
 
@@ -56,7 +56,7 @@ class ModelActions(QObject):
         return self._task.start()
 
     def import_run(self, run_path: str) -> Task | None:
-        from cnnviz.core.runs import RunDirectory
+        from cnnviz.core.train.runs import RunDirectory
 
         run = RunDirectory(Path(run_path))
         target = run.final_model if run.final_model.exists() else run.last_checkpoint
@@ -145,9 +145,9 @@ class ModelActions(QObject):
                                                     suggested, "Folder (*)")
             if not folder:
                 return None
-        from cnnviz.core.bundle import write_bundle
-        from cnnviz.core.model_io import spec_from_model
-        from cnnviz.core.spec import SpecError
+        from cnnviz.core.io.bundle import write_bundle
+        from cnnviz.core.model.model_io import spec_from_model
+        from cnnviz.core.model.spec import SpecError
         from cnnviz.core.tf_runtime import versions
 
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from cnnviz.core.autosave import Autosave
+from cnnviz.core.io.autosave import Autosave
 
 
 class AutosaveController(QObject):

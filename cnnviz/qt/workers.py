@@ -6,7 +6,7 @@
 * :class:`TaskRunner` runs plain callables one after another on its own QThread (loading a dataset, an
   augmentation preview) and reports ``task_done(token, result)`` / ``task_failed(token, message, details)``.
 * :class:`TrainingRunner` owns the training thread and a :class:`TrainingWorker` moved to it; the worker builds
-  the Keras model (importing TensorFlow there), runs :class:`~cnnviz.core.training.TrainingSession`, records
+  the Keras model (importing TensorFlow there), runs :class:`~cnnviz.core.train.training.TrainingSession`, records
   epoch-end snapshots and evaluates on the test set. Stop is a thread-safe flag, not a queued call.
 """
 from __future__ import annotations
@@ -19,9 +19,9 @@ from typing import Any, Callable
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from cnnviz.core.datasets import Dataset, DatasetError
-from cnnviz.core.spec import ModelSpec, SpecError
-from cnnviz.core.training import (BatchProgress, EpochResult, TrainingConfig, TrainingError, TrainingFinished,
+from cnnviz.core.data.datasets import Dataset, DatasetError
+from cnnviz.core.model.spec import ModelSpec, SpecError
+from cnnviz.core.train.training import (BatchProgress, EpochResult, TrainingConfig, TrainingError, TrainingFinished,
                                   TrainingStarted)
 
 
@@ -160,7 +160,7 @@ def celeba_training_data(source, limit: int | None, seed: int):
     valid images; the first ``source.test_limit`` test images go through the evaluation pipeline into float32
     (N, 64, 64, 3) arrays 0..1 with their 0/1 labels, so the results views work as for in-memory datasets.
     """
-    from cnnviz.core.celeba import load_celeba
+    from cnnviz.core.data.celeba import load_celeba
 
     if limit is not None and limit < 2:
         raise DatasetError(f"use at least 2 training images, not {limit}")
@@ -217,10 +217,10 @@ class TrainingWorker(QObject):
     @Slot(object)
     def start_job(self, job: TrainingJob) -> None:
         try:
-            from cnnviz.core.build import build_model
-            from cnnviz.core.snapshots import SnapshotStore
+            from cnnviz.core.model.build import build_model
+            from cnnviz.core.train.snapshots import SnapshotStore
             from cnnviz.core.tf_runtime import import_tensorflow
-            from cnnviz.core.training import TrainingSession, prepare_data, to_float
+            from cnnviz.core.train.training import TrainingSession, prepare_data, to_float
 
             import_tensorflow()
             ds = job.dataset
@@ -272,7 +272,7 @@ class TrainingWorker(QObject):
     def _outcome(self, finished: TrainingFinished) -> RunOutcome:
         import keras
 
-        from cnnviz.core.inference import Predictor, evaluate
+        from cnnviz.core.model.inference import Predictor, evaluate
 
         session = self.session
         x_test, y_test, num_classes, class_names = self._test

@@ -2,7 +2,7 @@
 
     .venv/bin/python resources/models/train_pretrained.py --mnist ../shared/datasets/mnist.npz
 
-Trains the "fast" preset (cnnviz.core.presets.fast_mnist) on the full MNIST training set with light
+Trains the "fast" preset (cnnviz.core.model.presets.fast_mnist) on the full MNIST training set with light
 augmentation (so hand-drawn digits, which are never perfectly centred, are read well), using the app's own
 TrainingSession, then evaluates on the 10,000 test images and writes the model and a metrics JSON.
 """
@@ -24,12 +24,12 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(HERE / "mnist_fast.keras"))
     args = parser.parse_args(argv)
 
-    from cnnviz.core.build import build_model
-    from cnnviz.core.datasets import load_npz
-    from cnnviz.core.inference import Predictor, evaluate
-    from cnnviz.core.presets import fast_mnist
+    from cnnviz.core.model.build import build_model
+    from cnnviz.core.data.datasets import load_npz
+    from cnnviz.core.model.inference import Predictor, evaluate
+    from cnnviz.core.model.presets import fast_mnist
     from cnnviz.core.tf_runtime import versions
-    from cnnviz.core.training import (AugmentConfig, EpochResult, TrainingConfig, TrainingSession, prepare_data,
+    from cnnviz.core.train.training import (AugmentConfig, EpochResult, TrainingConfig, TrainingSession, prepare_data,
                                       to_float)
 
     data = load_npz(args.mnist, name="mnist")

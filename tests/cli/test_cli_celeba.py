@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from cnnviz import cli
-from cnnviz.core.runs import read_history
+from cnnviz.core.train.runs import read_history
 from celeba_miniature import make_celeba
 
 pytestmark = pytest.mark.slow

@@ -22,7 +22,7 @@ def test_summary_prints_the_lectures_table():
 
 
 def test_summary_of_a_saved_spec_with_an_error_exits_1(tmp_path):
-    from cnnviz.core.spec import LayerSpec, ModelSpec
+    from cnnviz.core.model.spec import LayerSpec, ModelSpec
 
     path = tmp_path / "m.json"
     ModelSpec((4, 4, 1), [LayerSpec.make("Conv2D", "c", kernel_size=5)]).save(path)

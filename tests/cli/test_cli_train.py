@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from cnnviz.core.runs import read_history
+from cnnviz.core.train.runs import read_history
 
 pytestmark = pytest.mark.slow
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -85,7 +85,7 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path, project_root):
     out = tmp_path / "run"
     code = textwrap.dedent(f"""
         import sys
-        from cnnviz.core.distribute import split_cpu
+        from cnnviz.core.train.distribute import split_cpu
         split_cpu(2)
         from cnnviz.cli import main
         sys.exit(main(["train", "--preset", "fast", "--limit", "1024", "--epochs", "1", "--batch-size", "64",

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnnviz.core.build import activation_model, build_model
-from cnnviz.core.presets import get_preset
-from cnnviz.core.spec import LayerSpec, ModelSpec, SpecError
+from cnnviz.core.model.build import activation_model, build_model
+from cnnviz.core.model.presets import get_preset
+from cnnviz.core.model.spec import LayerSpec, ModelSpec, SpecError
 
 pytestmark = pytest.mark.slow
 

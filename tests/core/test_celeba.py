@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz.core import augment_preview as ap
-from cnnviz.core.celeba import (CELEBA_ATTRIBUTES, CelebAError, celeba_datasets, eval_transform, evaluate_dataset,
+from cnnviz.core.data import augment_preview as ap
+from cnnviz.core.data.celeba import (CELEBA_ATTRIBUTES, CelebAError, celeba_datasets, eval_transform, evaluate_dataset,
                                 load_celeba, read_index, train_transform)
-from cnnviz.core.datasets import STREAMED_DATASETS, DatasetError, load_dataset
+from cnnviz.core.data.datasets import STREAMED_DATASETS, DatasetError, load_dataset
 from celeba_miniature import make_celeba
 
 pytestmark = pytest.mark.slow
@@ -114,10 +114,10 @@ def test_train_crops_are_random_and_evaluation_crops_deterministic(celeba):
 
 # ------------------------------------------------------------------------------------------------ training
 def test_celeba_preset_trains_on_the_stream_and_evaluates(celeba):
-    from cnnviz.core.build import build_model
-    from cnnviz.core.inference import Predictor, evaluate
-    from cnnviz.core.presets import get_preset
-    from cnnviz.core.training import (BatchProgress, EpochResult, TrainingConfig, TrainingSession,
+    from cnnviz.core.model.build import build_model
+    from cnnviz.core.model.inference import Predictor, evaluate
+    from cnnviz.core.model.presets import get_preset
+    from cnnviz.core.train.training import (BatchProgress, EpochResult, TrainingConfig, TrainingSession,
                                       TrainingStarted)
 
     root, _ = celeba
@@ -147,8 +147,8 @@ def test_celeba_preset_trains_on_the_stream_and_evaluates(celeba):
 
 def _linear_rgb_model():
     """Linear, so an infinite pixel becomes inf - inf = NaN in the logit (relu and pooling would hide it)."""
-    from cnnviz.core.build import build_model
-    from cnnviz.core.spec import LayerSpec, ModelSpec
+    from cnnviz.core.model.build import build_model
+    from cnnviz.core.model.spec import LayerSpec, ModelSpec
 
     L = LayerSpec.make
     return build_model(ModelSpec((64, 64, 3), [L("Flatten", "flatten"),
@@ -158,7 +158,7 @@ def _linear_rgb_model():
 def test_streamed_training_stops_on_request_and_survives_a_nan_loss():
     import tensorflow as tf
 
-    from cnnviz.core.training import BatchProgress, StreamedData, TrainingConfig, TrainingSession
+    from cnnviz.core.train.training import BatchProgress, StreamedData, TrainingConfig, TrainingSession
 
     def stream(x, y):
         return StreamedData(tf.data.Dataset.from_tensor_slices((x.astype(np.float32), y.astype(np.int64))), None,
@@ -183,7 +183,7 @@ def test_streamed_training_stops_on_request_and_survives_a_nan_loss():
 
 
 def test_registry_and_run_config_know_celeba():
-    from cnnviz.core.experiment import DataChoice
+    from cnnviz.core.train.experiment import DataChoice
 
     assert STREAMED_DATASETS["celeba"].input_shape == (64, 64, 3) and STREAMED_DATASETS["celeba"].needs_path
     with pytest.raises(DatasetError, match="celeba_datasets"):

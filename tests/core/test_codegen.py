@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from cnnviz.core.codegen import keras_code
-from cnnviz.core.presets import PRESETS, get_preset
-from cnnviz.core.spec import LayerSpec
+from cnnviz.core.model.codegen import keras_code
+from cnnviz.core.model.presets import PRESETS, get_preset
+from cnnviz.core.model.spec import LayerSpec
 
 
 def test_lecture_code_reads_like_the_lecture():
@@ -65,7 +65,7 @@ def _extra_specs():
 
 @pytest.mark.parametrize("key", [*PRESETS, "extra"])
 def test_generated_code_builds_the_same_model(keras_mod, key):
-    from cnnviz.core.build import build_model
+    from cnnviz.core.model.build import build_model
 
     spec = _extra_specs() if key == "extra" else get_preset(key)
     namespace: dict = {}

@@ -12,12 +12,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from cnnviz.core import convolution as conv
-from cnnviz.core.convolution import (ACTIVATIONS, activate, conv1d, conv1d_mode, conv1d_mode_padding,
+from cnnviz.core.inspect import convolution as conv
+from cnnviz.core.inspect.convolution import (ACTIVATIONS, activate, conv1d, conv1d_mode, conv1d_mode_padding,
                                      conv1d_output_formula, conv1d_output_size, conv2d, pad2d, pool2d, same_pads)
-from cnnviz.core.stepper import (Conv2DStepper, ConvStep, Pool2DStepper, conv1d_steps, conv2d_step_at,
+from cnnviz.core.inspect.stepper import (Conv2DStepper, ConvStep, Pool2DStepper, conv1d_steps, conv2d_step_at,
                                  conv2d_steps, pool2d_step_at, pool2d_steps)
-from cnnviz.core.spec import ACTIVATIONS as SPEC_ACTIVATIONS
+from cnnviz.core.model.spec import ACTIVATIONS as SPEC_ACTIVATIONS
 
 TOL = dict(rtol=1e-4, atol=1e-4)
 FAST = settings(derandomize=True, max_examples=60, deadline=None)

@@ -34,7 +34,7 @@ def test_every_core_module_imports_with_qt_made_unimportable(project_root):
 
 
 def test_importing_core_does_not_import_tensorflow(project_root):
-    code = ("import sys, cnnviz.core.spec, cnnviz.core.shapes, cnnviz.core.presets, cnnviz.core.build;"
+    code = ("import sys, cnnviz.core.model.spec, cnnviz.core.model.shapes, cnnviz.core.model.presets, cnnviz.core.model.build;"
             "print('tensorflow' in sys.modules or 'keras' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], cwd=project_root, capture_output=True, text=True,
                             timeout=60)

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz.core import datasets
-from cnnviz.core.datasets import (
+from cnnviz.core.data import datasets
+from cnnviz.core.data.datasets import (
     DATASETS, FASHION_CLASSES, MNIST_CLASSES, Dataset, DatasetError, find_idx_files, load_dataset,
     load_idx_folder, load_image_folder, load_mnist_sample, load_npz, split_validation,
 )
-from cnnviz.core.idx import IdxError, read_idx, write_idx
+from cnnviz.core.data.idx import IdxError, read_idx, write_idx
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
@@ -449,7 +449,7 @@ def test_dataset_normalises_and_protects_its_arrays():
 
 
 def test_loading_datasets_imports_no_qt_and_no_keras():
-    code = ("import sys, cnnviz.core.datasets as d; d.load_mnist_sample(); "
+    code = ("import sys, cnnviz.core.data.datasets as d; d.load_mnist_sample(); "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'keras', 'tensorflow')]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=120)

@@ -9,11 +9,11 @@ import textwrap
 import numpy as np
 import pytest
 
-from cnnviz.core.build import build_model
-from cnnviz.core.export import FORMATS, ExportError, export_model, normalise_path
-from cnnviz.core.model_io import ModelFileError, load_model_file, spec_from_model
-from cnnviz.core.spec import LayerSpec, ModelSpec
-from cnnviz.core.training import PreparedData, TrainingConfig, TrainingSession
+from cnnviz.core.model.build import build_model
+from cnnviz.core.io.export import FORMATS, ExportError, export_model, normalise_path
+from cnnviz.core.model.model_io import ModelFileError, load_model_file, spec_from_model
+from cnnviz.core.model.spec import LayerSpec, ModelSpec
+from cnnviz.core.train.training import PreparedData, TrainingConfig, TrainingSession
 
 pytestmark = pytest.mark.slow
 L = LayerSpec.make
@@ -47,11 +47,11 @@ def test_every_format_exports_and_verifies_in_a_fresh_process(fmt, trained, tmp_
     SPEC.save(tmp_path / "spec.json")
     code = textwrap.dedent(f"""
         import numpy as np
-        from cnnviz.core.export import verify_export
+        from cnnviz.core.io.export import verify_export
         model = None
         if {fmt!r} == "weights":
-            from cnnviz.core.build import build_model
-            from cnnviz.core.spec import ModelSpec
+            from cnnviz.core.model.build import build_model
+            from cnnviz.core.model.spec import ModelSpec
             model = build_model(ModelSpec.load({str(tmp_path / 'spec.json')!r}))
         x = np.load({str(tmp_path / 'x.npy')!r}); expected = np.load({str(tmp_path / 'expected.npy')!r})
         print(verify_export({fmt!r}, {str(report.path)!r}, x, expected, model=model))

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz.core.image_files import ImageFileError, read_rgb
+from cnnviz.core.data.image_files import ImageFileError, read_rgb
 
 
 def test_modes_become_rgb_and_transparency_goes_on_white(tmp_path):

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnnviz.core.datasets import load_dataset
-from cnnviz.core.inspection import InspectionError, ModelInspector, load_image_file, to_model_input
-from cnnviz.core.training import to_float
+from cnnviz.core.data.datasets import load_dataset
+from cnnviz.core.inspect.inspection import InspectionError, ModelInspector, load_image_file, to_model_input
+from cnnviz.core.train.training import to_float
 
 
 @pytest.fixture(scope="module")
@@ -14,8 +14,8 @@ def lecture():
     from cnnviz.core.tf_runtime import import_tensorflow
 
     import_tensorflow()
-    from cnnviz.core.build import build_model
-    from cnnviz.core.presets import get_preset
+    from cnnviz.core.model.build import build_model
+    from cnnviz.core.model.presets import get_preset
 
     model = build_model(get_preset("lecture"), seed=3)
     return model, ModelInspector(model, [str(d) for d in range(10)])

@@ -14,11 +14,11 @@ pytestmark = pytest.mark.slow
 def test_five_runs_in_a_row_do_not_grow_memory(project_root):
     code = textwrap.dedent("""
         import gc
-        from cnnviz.core.build import build_model
-        from cnnviz.core.datasets import load_dataset
-        from cnnviz.core.inference import Predictor, evaluate
-        from cnnviz.core.presets import get_preset
-        from cnnviz.core.training import TrainingConfig, TrainingSession, prepare_data
+        from cnnviz.core.model.build import build_model
+        from cnnviz.core.data.datasets import load_dataset
+        from cnnviz.core.model.inference import Predictor, evaluate
+        from cnnviz.core.model.presets import get_preset
+        from cnnviz.core.train.training import TrainingConfig, TrainingSession, prepare_data
 
         def rss_mb():
             with open("/proc/self/statm") as f:

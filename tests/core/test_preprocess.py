@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz.core.preprocess import (BOX, FIELD, NOTHING_DRAWN, PreprocessError, as_gray_float, load_image,
+from cnnviz.core.data.preprocess import (BOX, FIELD, NOTHING_DRAWN, PreprocessError, as_gray_float, load_image,
                                     preprocess_array, preprocess_file)
 
 
@@ -33,8 +33,8 @@ def _bbox(image: np.ndarray) -> tuple[int, int]:
 
 @pytest.fixture(scope="module")
 def shipped():
-    from cnnviz.core.inference import Predictor
-    from cnnviz.core.pretrained import load_shipped_model
+    from cnnviz.core.model.inference import Predictor
+    from cnnviz.core.model.pretrained import load_shipped_model
 
     return Predictor(load_shipped_model())
 
@@ -239,7 +239,7 @@ def test_a_decompression_bomb_is_refused_before_decoding(tmp_path):
 
 # ---------------------------------------------------------------------------------------------- the shipped model
 def test_shipped_model_is_found_and_reads_digits(shipped):
-    from cnnviz.core.pretrained import digit_model_problem, shipped_model_info, shipped_model_path
+    from cnnviz.core.model.pretrained import digit_model_problem, shipped_model_info, shipped_model_path
 
     assert shipped_model_path().name == "mnist_fast.keras"
     assert shipped_model_info()["test_accuracy"] >= 0.99
@@ -248,7 +248,7 @@ def test_shipped_model_is_found_and_reads_digits(shipped):
 
 
 def test_a_missing_empty_or_corrupt_model_file_gives_a_clear_error(tmp_path, shipped):
-    from cnnviz.core.pretrained import PretrainedModelError, load_shipped_model
+    from cnnviz.core.model.pretrained import PretrainedModelError, load_shipped_model
 
     with pytest.raises(PretrainedModelError, match="does not exist.*train_pretrained.py"):
         load_shipped_model(tmp_path / "missing.keras")

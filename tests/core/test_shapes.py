@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from cnnviz.core.presets import get_preset
-from cnnviz.core.shapes import classifier_problems, infer_shapes, summary_table, window_output
-from cnnviz.core.spec import LayerSpec, ModelSpec
+from cnnviz.core.model.presets import get_preset
+from cnnviz.core.model.shapes import classifier_problems, infer_shapes, summary_table, window_output
+from cnnviz.core.model.spec import LayerSpec, ModelSpec
 
 L = LayerSpec.make
 

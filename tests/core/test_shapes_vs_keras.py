@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cnnviz.core.build import build_model
-from cnnviz.core.shapes import infer_shapes
-from cnnviz.core.spec import ACTIVATIONS, LayerSpec, ModelSpec
+from cnnviz.core.model.build import build_model
+from cnnviz.core.model.shapes import infer_shapes
+from cnnviz.core.model.spec import ACTIVATIONS, LayerSpec, ModelSpec
 
 pytestmark = pytest.mark.slow
 
@@ -78,7 +78,7 @@ def test_shapes_agree_with_keras(spec):
 
 
 def test_every_preset_matches_keras():
-    from cnnviz.core.presets import PRESETS
+    from cnnviz.core.model.presets import PRESETS
 
     for key, preset in PRESETS.items():
         spec = preset.build()

@@ -6,10 +6,10 @@ import threading
 import numpy as np
 import pytest
 
-from cnnviz.core.build import build_model
-from cnnviz.core.snapshots import SnapshotStore
-from cnnviz.core.spec import LayerSpec, ModelSpec
-from cnnviz.core.training import PreparedData, TrainingConfig, TrainingSession
+from cnnviz.core.model.build import build_model
+from cnnviz.core.train.snapshots import SnapshotStore
+from cnnviz.core.model.spec import LayerSpec, ModelSpec
+from cnnviz.core.train.training import PreparedData, TrainingConfig, TrainingSession
 
 pytestmark = pytest.mark.slow
 L = LayerSpec.make

@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from cnnviz.core.presets import PRESETS, get_preset
-from cnnviz.core.shapes import infer_shapes
-from cnnviz.core.spec import LAYER_KINDS, LayerSpec, ModelSpec, SpecError, validate_values
+from cnnviz.core.model.presets import PRESETS, get_preset
+from cnnviz.core.model.shapes import infer_shapes
+from cnnviz.core.model.spec import LAYER_KINDS, LayerSpec, ModelSpec, SpecError, validate_values
 
 
 @pytest.mark.parametrize("key", list(PRESETS))

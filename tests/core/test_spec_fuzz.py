@@ -6,8 +6,8 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnnviz.core.shapes import infer_shapes, summary_table
-from cnnviz.core.spec import LAYER_KINDS, ModelSpec, SpecError
+from cnnviz.core.model.shapes import infer_shapes, summary_table
+from cnnviz.core.model.spec import LAYER_KINDS, ModelSpec, SpecError
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=True) | st.text(max_size=12),

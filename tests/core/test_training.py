@@ -7,10 +7,10 @@ import threading
 import numpy as np
 import pytest
 
-from cnnviz.core.build import build_model
-from cnnviz.core.inference import Predictor, evaluate
-from cnnviz.core.spec import LayerSpec, ModelSpec
-from cnnviz.core.training import (AugmentConfig, BatchProgress, EpochResult, PreparedData, TrainingConfig,
+from cnnviz.core.model.build import build_model
+from cnnviz.core.model.inference import Predictor, evaluate
+from cnnviz.core.model.spec import LayerSpec, ModelSpec
+from cnnviz.core.train.training import (AugmentConfig, BatchProgress, EpochResult, PreparedData, TrainingConfig,
                                   TrainingError, TrainingSession, TrainingStarted, augment_batch,
                                   compatibility_problems)
 

@@ -11,7 +11,7 @@ from PIL import Image
 from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from cnnviz.core.augment_preview import (LECTURE_TRANSFORMS, adjust_contrast, crop_box, evaluation_view,
+from cnnviz.core.data.augment_preview import (LECTURE_TRANSFORMS, adjust_contrast, crop_box, evaluation_view,
                                          random_augmented)
 from cnnviz.qt.augment import AugmentPanel
 from cnnviz.qt.augment.faces import SYNTHETIC_NOTE, synthetic_face

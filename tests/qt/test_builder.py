@@ -6,7 +6,7 @@ from PySide6.QtCore import QByteArray, QMimeData, QModelIndex, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
-from cnnviz.core.spec import LAYER_KINDS
+from cnnviz.core.model.spec import LAYER_KINDS
 from cnnviz.qt.builder import BuilderPanel, SpecDocument
 from cnnviz.qt.builder.commands import EditFieldCommand
 from cnnviz.qt.builder.layer_list import KIND_MIME, ErrorRole

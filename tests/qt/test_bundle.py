@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 
-from cnnviz.core.spec import LayerSpec, ModelSpec
+from cnnviz.core.model.spec import LayerSpec, ModelSpec
 from cnnviz.qt.main_window import MainWindow
 from cnnviz.qt.settings import AppSettings
 

@@ -184,8 +184,8 @@ def test_strip_shows_every_step(panel):
 
 
 def test_a_digit_model_from_the_app_is_used(qtbot, panel):
-    from cnnviz.core.build import build_model
-    from cnnviz.core.presets import fast_mnist
+    from cnnviz.core.model.build import build_model
+    from cnnviz.core.model.presets import fast_mnist
 
     model = build_model(fast_mnist(), seed=3)
     with qtbot.waitSignal(panel.model_changed, timeout=MODEL_TIMEOUT) as blocker:

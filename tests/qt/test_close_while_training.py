@@ -23,7 +23,7 @@ def test_closing_mid_training_exits_quickly_and_keeps_the_history(tmp_path, proj
         from PySide6.QtCore import QSettings, QTimer
         from PySide6.QtWidgets import QApplication
         app = QApplication([])
-        from cnnviz.core.spec import LayerSpec, ModelSpec
+        from cnnviz.core.model.spec import LayerSpec, ModelSpec
         from cnnviz.qt.main_window import MainWindow
         from cnnviz.qt.settings import AppSettings
         L = LayerSpec.make

@@ -224,7 +224,7 @@ def test_filter_ablation_changes_the_prediction(panel, qtbot):
 
 
 def test_training_replay_shows_snapshots(panel, qtbot):
-    from cnnviz.core.snapshots import SnapshotStore
+    from cnnviz.core.train.snapshots import SnapshotStore
 
     store = SnapshotStore(panel.image)
     panel.set_snapshots(store)

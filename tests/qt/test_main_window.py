@@ -10,8 +10,8 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox
 
-from cnnviz.core.presets import get_preset
-from cnnviz.core.spec import ModelSpec
+from cnnviz.core.model.presets import get_preset
+from cnnviz.core.model.spec import ModelSpec
 from cnnviz.qt.main_window import TAB_TITLES, MainWindow
 from cnnviz.qt.settings import SETTINGS_VERSION, AppSettings
 

@@ -10,10 +10,10 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
-from cnnviz.core.build import build_model
-from cnnviz.core.presets import get_preset
-from cnnviz.core.runs import read_run_config
-from cnnviz.core.spec import LayerSpec, ModelSpec
+from cnnviz.core.model.build import build_model
+from cnnviz.core.model.presets import get_preset
+from cnnviz.core.train.runs import read_run_config
+from cnnviz.core.model.spec import LayerSpec, ModelSpec
 from cnnviz.qt.main_window import MainWindow
 from cnnviz.qt.settings import AppSettings
 

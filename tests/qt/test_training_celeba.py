@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
-from cnnviz.core.celeba import CELEBA_ATTRIBUTES
-from cnnviz.core.spec import LayerSpec, ModelSpec
+from cnnviz.core.data.celeba import CELEBA_ATTRIBUTES
+from cnnviz.core.model.spec import LayerSpec, ModelSpec
 from training_panel_fixtures import no_modal_dialogs, panel  # noqa: F401 (fixtures)
 from cnnviz.qt.training.data_box import CELEBA, CelebASource
 from celeba_miniature import make_celeba

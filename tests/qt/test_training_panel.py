@@ -6,14 +6,14 @@ import pytest
 from PySide6.QtCore import QThread, Qt
 from PySide6.QtWidgets import QFileDialog
 
-from cnnviz.core.datasets import MNIST_CLASSES, DatasetError
-from cnnviz.core.spec import LayerSpec, ModelSpec
-from cnnviz.core.training import PreparedData
+from cnnviz.core.data.datasets import MNIST_CLASSES, DatasetError
+from cnnviz.core.model.spec import LayerSpec, ModelSpec
+from cnnviz.core.train.training import PreparedData
 from cnnviz.qt.training import TrainingPanel
 from training_panel_fixtures import no_modal_dialogs, panel  # noqa: F401 (fixtures)
 from cnnviz.qt.training.export import read_history_csv
 from cnnviz.qt.training.live_plots import BatchLossTracker
-from cnnviz.core.training import BatchProgress
+from cnnviz.core.train.training import BatchProgress
 
 pytestmark = pytest.mark.slow
 L = LayerSpec.make
@@ -126,7 +126,7 @@ def test_stop_keeps_history_then_train_more_continues_and_csv_round_trips(qtbot,
 
 
 def test_nan_loss_stops_with_a_clear_message_and_the_panel_stays_usable(qtbot, panel, monkeypatch):
-    import cnnviz.core.training as training
+    import cnnviz.core.train.training as training
 
     real = training.prepare_data
 
@@ -146,7 +146,7 @@ def test_nan_loss_stops_with_a_clear_message_and_the_panel_stays_usable(qtbot, p
 
 
 def test_worker_exception_becomes_a_message_and_the_panel_stays_usable(qtbot, panel, monkeypatch):
-    import cnnviz.core.build as build
+    import cnnviz.core.model.build as build
 
     def broken(*args, **kwargs):
         raise RuntimeError("out of memory while building")

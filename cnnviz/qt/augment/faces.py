@@ -89,9 +89,9 @@ def synthetic_face(height: int = 218, width: int = 178, seed: int = 0) -> np.nda
 # ------------------------------------------------------------------------------------------------ files
 def read_rgb(path: str | os.PathLike, max_side: int | None = MAX_SIDE) -> tuple[np.ndarray, str]:
     """Read any PNG/JPEG/BMP/... as uint8 (H, W, 3) RGB, shrunk to ``max_side``; returns ``(image, note)``.
-    Raises ImageReadError with a message for the user (see cnnviz.core.image_files.read_rgb)."""
-    from cnnviz.core.image_files import ImageFileError
-    from cnnviz.core.image_files import read_rgb as _read_rgb
+    Raises ImageReadError with a message for the user (see cnnviz.core.data.image_files.read_rgb)."""
+    from cnnviz.core.data.image_files import ImageFileError
+    from cnnviz.core.data.image_files import read_rgb as _read_rgb
 
     try:
         return _read_rgb(path, max_side)
@@ -118,8 +118,8 @@ def as_rgb_uint8(image) -> np.ndarray:
 
 
 def celeba_caption(index, row: int) -> str:
-    """One line about CelebA image ``row`` (0-based) of a :class:`~cnnviz.core.celeba.CelebAIndex`."""
-    from cnnviz.core.celeba import SPLITS
+    """One line about CelebA image ``row`` (0-based) of a :class:`~cnnviz.core.data.celeba.CelebAIndex`."""
+    from cnnviz.core.data.celeba import SPLITS
 
     name = str(index.filenames[row])
     split = SPLITS[int(index.partition[row])] if 0 <= int(index.partition[row]) < 3 else "?"

@@ -7,8 +7,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from cnnviz.core.augment_preview import LECTURE_TRANSFORMS, Transform
-from cnnviz.core.celeba import CROP_SIZE, IMAGE_SIZE
+from cnnviz.core.data.augment_preview import LECTURE_TRANSFORMS, Transform
+from cnnviz.core.data.celeba import CROP_SIZE, IMAGE_SIZE
 
 TRANSFORMS: dict[str, Transform] = {t.key: t for t in LECTURE_TRANSFORMS}
 

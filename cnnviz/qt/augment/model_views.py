@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QBoxLayout, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from cnnviz.core.celeba import IMAGE_SIZE
+from cnnviz.core.data.celeba import IMAGE_SIZE
 
 from .jobs import JobError, eval_region, evaluation_code, training_code
 from .tiles import BOX_COLORS, CARD_STYLE, CODE_STYLE, LOADING, NOTE_STYLE, Box, ImageTile, code_font

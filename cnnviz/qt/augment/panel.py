@@ -13,7 +13,7 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
-from cnnviz.core.augment_preview import evaluation_view, random_augmented
+from cnnviz.core.data.augment_preview import evaluation_view, random_augmented
 
 from ..tasks import Task
 from .faces import SYNTHETIC_NOTE, as_rgb_uint8

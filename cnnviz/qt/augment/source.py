@@ -6,7 +6,7 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from cnnviz.core.celeba import read_index
+from cnnviz.core.data.celeba import read_index
 
 from ..tasks import Task
 from .faces import SYNTHETIC_NOTE, ImageReadError, celeba_caption, read_rgb, synthetic_face
@@ -18,7 +18,7 @@ IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All
 class FaceSource(QWidget):
     """Emits ``image_chosen(image, description)`` with a uint8 (H, W, 3) picture and where it came from.
 
-    ``celeba_index`` is the :class:`~cnnviz.core.celeba.CelebAIndex` of the opened folder (None before); its
+    ``celeba_index`` is the :class:`~cnnviz.core.data.celeba.CelebAIndex` of the opened folder (None before); its
     images are browsed with ``index_spin`` (1-based, like CelebA's file names 000001.jpg ...).
     """
 

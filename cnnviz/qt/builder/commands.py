@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QUndoCommand
 
-from cnnviz.core.presets import PRESETS, get_preset
-from cnnviz.core.spec import ModelSpec
+from cnnviz.core.model.presets import PRESETS, get_preset
+from cnnviz.core.model.spec import ModelSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     from .document import SpecDocument

@@ -12,9 +12,9 @@ from typing import Any
 from PySide6.QtCore import Property, QObject, Signal, Slot
 from PySide6.QtGui import QUndoStack
 
-from cnnviz.core.presets import get_preset
-from cnnviz.core.shapes import ShapeReport, classifier_problems, infer_shapes
-from cnnviz.core.spec import ModelSpec, Problem
+from cnnviz.core.model.presets import get_preset
+from cnnviz.core.model.shapes import ShapeReport, classifier_problems, infer_shapes
+from cnnviz.core.model.spec import ModelSpec, Problem
 
 from . import commands as cmd
 

@@ -13,7 +13,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel,
                                QLineEdit, QSpinBox, QWidget)
 
-from cnnviz.core.spec import FieldDef
+from cnnviz.core.model.spec import FieldDef
 
 from .style import ERROR_BACKGROUND
 

@@ -6,8 +6,8 @@ import html
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from cnnviz.core.shapes import LayerShape
-from cnnviz.core.spec import LAYER_KINDS, LayerSpec
+from cnnviz.core.model.shapes import LayerShape
+from cnnviz.core.model.spec import LAYER_KINDS, LayerSpec
 
 from .document import SpecDocument
 from .fields import FieldEditor, make_editor, mark_error

@@ -5,7 +5,7 @@ from PySide6.QtCore import QAbstractListModel, QByteArray, QMimeData, QModelInde
 from PySide6.QtGui import QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from cnnviz.core.spec import LAYER_KINDS
+from cnnviz.core.model.spec import LAYER_KINDS
 
 from .document import SpecDocument
 from .style import ERROR_BACKGROUND, ERROR_COLOR, MUTED_COLOR, kind_color

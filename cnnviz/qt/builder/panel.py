@@ -6,9 +6,9 @@ from PySide6.QtGui import QAction, QDrag, QGuiApplication, QIcon, QKeySequence, 
 from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel, QMenu, QScrollArea, QSizePolicy, QSpinBox,
                                QSplitter, QStyle, QToolButton, QVBoxLayout, QWidget)
 
-from cnnviz.core.codegen import keras_code
-from cnnviz.core.presets import PRESETS
-from cnnviz.core.spec import LAYER_KINDS
+from cnnviz.core.model.codegen import keras_code
+from cnnviz.core.model.presets import PRESETS
+from cnnviz.core.model.spec import LAYER_KINDS
 
 from .diagram import ArchitectureDiagram
 from .document import SpecDocument

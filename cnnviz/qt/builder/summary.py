@@ -8,7 +8,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Slot
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
-from cnnviz.core.shapes import LayerShape
+from cnnviz.core.model.shapes import LayerShape
 
 from .document import SpecDocument
 from .style import ERROR_BACKGROUND, ERROR_COLOR, MUTED_COLOR, OK_COLOR, format_bytes, format_shape, kind_color

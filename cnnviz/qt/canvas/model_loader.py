@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from cnnviz.core.pretrained import DIGIT_CLASSES
+from cnnviz.core.model.pretrained import DIGIT_CLASSES
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ _shipped: list[ReadyModel] = []   # the shipped model is read-only here: loaded 
 
 
 def _prepare(model, names, title: str, shipped: bool) -> ReadyModel:
-    from cnnviz.core.inference import Predictor
+    from cnnviz.core.model.inference import Predictor
 
     predictor = Predictor(model)
     predictor(np.zeros((1, 28, 28, 1), np.float32))  # trace the tf.function here, not on the first stroke
@@ -43,7 +43,7 @@ def shipped_ready_model() -> ReadyModel:
     """The shipped digit model with its compiled Predictor (blocking: imports TensorFlow the first time)."""
     with _shipped_lock:
         if not _shipped:
-            from cnnviz.core.pretrained import load_shipped_model, shipped_model_info
+            from cnnviz.core.model.pretrained import load_shipped_model, shipped_model_info
 
             model = load_shipped_model()
             acc = shipped_model_info().get("test_accuracy")

@@ -16,8 +16,8 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QApplication, QButtonGroup, QFileDialog, QHBoxLayout, QLabel, QPushButton,
                                QSlider, QToolButton, QVBoxLayout, QWidget)
 
-from cnnviz.core.preprocess import PreprocessError, PreprocessResult, load_image, preprocess_array
-from cnnviz.core.pretrained import digit_model_problem
+from cnnviz.core.data.preprocess import PreprocessError, PreprocessResult, load_image, preprocess_array
+from cnnviz.core.model.pretrained import digit_model_problem
 
 from .drawing import BRUSH_RANGE, DEFAULT_BRUSH, DrawingCanvas
 from .model_loader import ModelLoader, ReadyModel

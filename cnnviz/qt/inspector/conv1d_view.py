@@ -8,8 +8,8 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
-from cnnviz.core.convolution import conv1d, conv1d_mode_padding, conv1d_output_formula
-from cnnviz.core.stepper import conv1d_steps
+from cnnviz.core.inspect.convolution import conv1d, conv1d_mode_padding, conv1d_output_formula
+from cnnviz.core.inspect.stepper import conv1d_steps
 
 from .colors import ACCENT, CAPTION_STYLE, ERROR_STYLE, HIGHLIGHT, NOTE_STYLE, PADDING_COLOR, fmt
 

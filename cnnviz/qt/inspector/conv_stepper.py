@@ -2,7 +2,7 @@
 padding: the window slides over the padded input, its numbers times the kernel give the products, their sum per
 input channel plus the bias gives the pre-activation, the activation gives the output cell, which fills in.
 
-The numbers come from :mod:`cnnviz.core.stepper` (float64, computed here) and are checked against the Keras
+The numbers come from :mod:`cnnviz.core.inspect.stepper` (float64, computed here) and are checked against the Keras
 layer's own output for the same cell (shown as ✓ when they agree within 1e-4).
 """
 from __future__ import annotations

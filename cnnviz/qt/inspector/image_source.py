@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
                                QSpinBox, QVBoxLayout, QWidget)
 
-from cnnviz.core.inspection import IMAGE_SUFFIXES, InspectionError, load_image_file, to_model_input
+from cnnviz.core.inspect.inspection import IMAGE_SUFFIXES, InspectionError, load_image_file, to_model_input
 
 from .colors import ERROR_STYLE, NOTE_STYLE
 from .number_grid import NumberGrid

@@ -10,7 +10,7 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
-from cnnviz.core.inspection import to_model_input
+from cnnviz.core.inspect.inspection import to_model_input
 
 from .ablation_view import AblationView
 from .bars import ProbabilityBars
@@ -141,13 +141,13 @@ class InspectorPanel(QWidget):
 
     @Slot(object)
     def set_dataset(self, dataset) -> None:
-        """Browse images from ``dataset`` (a cnnviz.core.datasets.Dataset)."""
+        """Browse images from ``dataset`` (a cnnviz.core.data.datasets.Dataset)."""
         self._dataset_requested = True
         self.chooser.set_dataset(dataset)
 
     @Slot(object)
     def set_snapshots(self, store) -> None:
-        """Replay per-epoch snapshots from a cnnviz.core.snapshots.SnapshotStore in the Training replay tab."""
+        """Replay per-epoch snapshots from a cnnviz.core.train.snapshots.SnapshotStore in the Training replay tab."""
         self.replay.set_store(store)
 
     @Slot()

@@ -1,5 +1,5 @@
 """Training replay: how the first conv layer's kernels and feature maps changed epoch by epoch, from the
-snapshots the Training tab records (:class:`cnnviz.core.snapshots.SnapshotStore`)."""
+snapshots the Training tab records (:class:`cnnviz.core.train.snapshots.SnapshotStore`)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Slot

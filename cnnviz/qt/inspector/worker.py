@@ -30,10 +30,10 @@ class ModelReady:
 
 
 def _build_default(request: ModelRequest) -> ModelReady:
-    from cnnviz.core.inspection import ModelInspector
+    from cnnviz.core.inspect.inspection import ModelInspector
 
     if request.source == "shipped":
-        from cnnviz.core.pretrained import DIGIT_CLASSES, load_shipped_model, shipped_model_info
+        from cnnviz.core.model.pretrained import DIGIT_CLASSES, load_shipped_model, shipped_model_info
 
         model = load_shipped_model()
         acc = shipped_model_info().get("test_accuracy")
@@ -41,8 +41,8 @@ def _build_default(request: ModelRequest) -> ModelReady:
         return ModelReady(ModelInspector(model, DIGIT_CLASSES, copy=False), False,
                           f"shipped digit model ({model.name}{extra})")
     if request.model is None:
-        from cnnviz.core.build import build_model
-        from cnnviz.core.presets import get_preset
+        from cnnviz.core.model.build import build_model
+        from cnnviz.core.model.presets import get_preset
 
         model = build_model(get_preset("lecture"), seed=0)
         return ModelReady(ModelInspector(model, [str(d) for d in range(10)], copy=False), True,
@@ -58,7 +58,7 @@ def _run(kind: str, payload):
         ready.inspector.warm_up()
         return ready
     if kind == "dataset":
-        from cnnviz.core.datasets import load_dataset
+        from cnnviz.core.data.datasets import load_dataset
 
         return load_dataset(payload)
     inspector, *args = payload

@@ -1,7 +1,7 @@
 """Open run folders, follow one that another process is writing, and compare several side by side.
 
 Reading a run folder is a handful of small files (no TensorFlow), so it is done in the GUI thread on a timer;
-:class:`cnnviz.core.runs.HistoryFollower` makes a poll of an unchanged run cost one ``stat`` call.
+:class:`cnnviz.core.train.runs.HistoryFollower` makes a poll of an unchanged run cost one ``stat`` call.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QMessageBox,
                                QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from cnnviz.core.runs import HistoryFollower, RunError, summarize_run
+from cnnviz.core.train.runs import HistoryFollower, RunError, summarize_run
 
 COLUMNS = ("Run", "Status", "Parameters", "Epochs", "Time", "Best val. acc.", "Test acc.")
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")

@@ -3,7 +3,7 @@
 A failed load shows the DatasetError's message; when the error says the bundled sample is a sensible offer
 (nothing local, download failed) a button switches to it.
 
-"CelebA (folder)" is streamed from disk while training (cnnviz.core.celeba): choosing it reads only the index
+"CelebA (folder)" is streamed from disk while training (cnnviz.core.data.celeba): choosing it reads only the index
 files (off the GUI thread) into a :class:`CelebASource` - counts per split, the attribute to predict and a few
 faces as the model will see them; the training worker builds the tf.data pipelines from it.
 """
@@ -17,9 +17,9 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
-from cnnviz.core.celeba import (CELEBA_ATTRIBUTES, CLASSIC_TRAIN_LIMIT, CLASSIC_VALID_LIMIT, DEFAULT_ATTRIBUTE,
+from cnnviz.core.data.celeba import (CELEBA_ATTRIBUTES, CLASSIC_TRAIN_LIMIT, CLASSIC_VALID_LIMIT, DEFAULT_ATTRIBUTE,
                                 IMAGE_SIZE, SPLITS, CelebAError, CelebAIndex)
-from cnnviz.core.datasets import DATASETS, DEFAULT_DATASET, Dataset, DatasetError, load_dataset
+from cnnviz.core.data.datasets import DATASETS, DEFAULT_DATASET, Dataset, DatasetError, load_dataset
 
 from ..workers import TaskRunner
 from .images import ThumbnailStrip
@@ -36,7 +36,7 @@ CELEBA_TEST_LIMIT = 1_000                  # first N test images, evaluated and 
 class CelebASource:
     """CelebA chosen in the Data box: what the training worker streams from, and what the form shows.
 
-    Quacks like a :class:`~cnnviz.core.datasets.Dataset` where the panel needs it (``name``, ``input_shape``,
+    Quacks like a :class:`~cnnviz.core.data.datasets.Dataset` where the panel needs it (``name``, ``input_shape``,
     ``num_classes``, ``class_names``, ``source``); ``x_train`` / ``y_train`` are only the preview faces (uint8
     64x64x3, evaluation view) so the augmentation preview has something to show. ``counts`` / ``positives``:
     images (and how many have the attribute) per split ("train", "valid", "test") in the whole folder.
@@ -61,7 +61,7 @@ class CelebASource:
 
     @property
     def class_names(self) -> tuple[str, str]:
-        from cnnviz.core.celeba import class_names_for
+        from cnnviz.core.data.celeba import class_names_for
 
         return class_names_for(self.attribute)
 
@@ -81,7 +81,7 @@ class CelebASource:
 
 def _load_celeba(folder: str | CelebAIndex, attribute: str) -> CelebASource | DatasetError:
     """Runs on the task thread: read the index (or reuse it), count per split, decode a few faces."""
-    from cnnviz.core.celeba import decode_image, eval_transform, read_index
+    from cnnviz.core.data.celeba import decode_image, eval_transform, read_index
 
     try:
         index = folder if isinstance(folder, CelebAIndex) else read_index(folder)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QWidget
 
-from cnnviz.core.spec import atomic_write_text
-from cnnviz.core.training import HISTORY_KEYS
+from cnnviz.core.model.spec import atomic_write_text
+from cnnviz.core.train.training import HISTORY_KEYS
 
 
 def history_csv(history: dict[str, list[float]]) -> str:

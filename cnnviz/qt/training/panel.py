@@ -10,9 +10,9 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSpinBox,
                                QSplitter, QVBoxLayout, QWidget)
 
-from cnnviz.core.shapes import classifier_problems, infer_shapes
-from cnnviz.core.spec import ModelSpec
-from cnnviz.core.training import (BatchProgress, EpochResult, TrainingFinished, TrainingStarted,
+from cnnviz.core.model.shapes import classifier_problems, infer_shapes
+from cnnviz.core.model.spec import ModelSpec
+from cnnviz.core.train.training import (BatchProgress, EpochResult, TrainingFinished, TrainingStarted,
                                   compatibility_problems)
 
 from ..workers import RunOutcome, TrainingJob, TrainingRunner
@@ -161,7 +161,7 @@ class TrainingPanel(QWidget):
 
     @property
     def snapshots(self):
-        """The current session's :class:`~cnnviz.core.snapshots.SnapshotStore` (first conv layer per epoch)."""
+        """The current session's :class:`~cnnviz.core.train.snapshots.SnapshotStore` (first conv layer per epoch)."""
         return self._snapshots
 
     @property
@@ -364,7 +364,7 @@ class TrainingPanel(QWidget):
 if __name__ == "__main__":  # preview: python -m cnnviz.qt.training.panel
     from PySide6.QtWidgets import QApplication
 
-    from cnnviz.core.presets import get_preset
+    from cnnviz.core.model.presets import get_preset
 
     app = QApplication(sys.argv)
     panel = TrainingPanel()

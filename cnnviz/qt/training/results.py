@@ -208,7 +208,7 @@ class ResultsView(QWidget):
         self.cell_title.setText("Click a cell of the matrix to list its test images.")
 
     def set_results(self, evaluation, x_test: np.ndarray, y_test: np.ndarray, names) -> None:
-        """Show an :class:`~cnnviz.core.inference.Evaluation` of float32 NHWC ``x_test`` with labels ``y_test``."""
+        """Show an :class:`~cnnviz.core.model.inference.Evaluation` of float32 NHWC ``x_test`` with labels ``y_test``."""
         self.evaluation, self.x_test, self.y_test, self.names = evaluation, x_test, y_test, tuple(names)
         self.accuracy_label.setText(f"Test Acc.: {100 * evaluation.accuracy:.2f}%")
         self.accuracy_label.setToolTip(f"{int(np.sum(evaluation.predicted == y_test)):,} of {len(y_test):,} test "

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QButtonGroup, QCheckBox, QCombo
                                QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QRadioButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from cnnviz.core.datasets import Dataset
-from cnnviz.core.training import LOSS_EXPLANATIONS, AugmentConfig, TrainingConfig, augment_batch, to_float
+from cnnviz.core.data.datasets import Dataset
+from cnnviz.core.train.training import LOSS_EXPLANATIONS, AugmentConfig, TrainingConfig, augment_batch, to_float
 
 from ..workers import TaskRunner
 from .data_box import CelebASource, DataBox

@@ -1,14 +1,14 @@
 """A ModelSpec as Python source, in the style of the lecture (``tf.keras.Sequential`` and ``model.add``).
 
-The code builds the same model as :func:`cnnviz.core.build.build_model` (same layer names, output shapes and
+The code builds the same model as :func:`cnnviz.core.model.build.build_model` (same layer names, output shapes and
 parameter counts; tests/core/test_codegen.py runs it for every preset). Pure text: no TensorFlow is imported here.
 """
 from __future__ import annotations
 
 import re
 
-from .shapes import infer_shapes
-from .spec import LayerSpec, ModelSpec
+from cnnviz.core.model.shapes import infer_shapes
+from cnnviz.core.model.spec import LayerSpec, ModelSpec
 
 
 def _py(value) -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .files import atomic_write_text
+from cnnviz.core.io.files import atomic_write_text
 
 SCHEMA_VERSION = 1
 SCHEMA_ID = "cnnviz.model-spec"

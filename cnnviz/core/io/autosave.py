@@ -12,8 +12,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .files import atomic_write_text
-from .spec import ModelSpec, SpecError
+from cnnviz.core.io.files import atomic_write_text
+from cnnviz.core.model.spec import ModelSpec, SpecError
 
 
 def cnnviz_home() -> Path:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .files import atomic_path, atomic_write_text
+from cnnviz.core.io.files import atomic_path, atomic_write_text
 
 RUN_SCHEMA = "cnnviz.run"
 RUN_SCHEMA_VERSION = 1
@@ -200,8 +200,8 @@ def summarize_run(path: str | os.PathLike) -> RunSummary:
     history = run.history()
     params = None
     if (run.path / "spec.json").exists():
-        from .shapes import infer_shapes
-        from .spec import ModelSpec, SpecError
+        from cnnviz.core.model.shapes import infer_shapes
+        from cnnviz.core.model.spec import ModelSpec, SpecError
 
         try:
             params = infer_shapes(ModelSpec.from_dict(run.read_json("spec.json"))).total_params

@@ -14,15 +14,15 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .runs import RunDirectory, RunError, save_model_atomic
-from .training import EpochResult, TrainingConfig, TrainingError, TrainingSession, prepare_data, to_float
+from cnnviz.core.train.runs import RunDirectory, RunError, save_model_atomic
+from cnnviz.core.train.training import EpochResult, TrainingConfig, TrainingError, TrainingSession, prepare_data, to_float
 
 
 @dataclass
 class DataChoice:
     """Which dataset to load: a registry name plus an optional folder/file, and an optional size limit.
 
-    ``celeba`` (streamed from disk, see cnnviz.core.celeba) also uses ``attribute`` (the label to predict) and
+    ``celeba`` (streamed from disk, see cnnviz.core.data.celeba) also uses ``attribute`` (the label to predict) and
     ``valid_limit`` / ``test_limit``; ``limit`` is its training limit, as for the others.
     """
 
@@ -56,12 +56,12 @@ class DataChoice:
                    d.get("valid_limit"), d.get("test_limit"))
 
     def load(self, seed: int = 1):
-        """A Dataset (arrays), or for ``celeba`` a :class:`cnnviz.core.celeba.CelebAData` (pipelines; ``seed``
+        """A Dataset (arrays), or for ``celeba`` a :class:`cnnviz.core.data.celeba.CelebAData` (pipelines; ``seed``
         drives its shuffling and random crops)."""
-        from .datasets import Dataset, load_dataset
+        from cnnviz.core.data.datasets import Dataset, load_dataset
 
         if self.streamed:
-            from .celeba import DEFAULT_ATTRIBUTE, load_celeba, resolve_folder
+            from cnnviz.core.data.celeba import DEFAULT_ATTRIBUTE, load_celeba, resolve_folder
 
             return load_celeba(resolve_folder(self.path, self.data_dir), self.attribute or DEFAULT_ATTRIBUTE,
                                train_limit=self.limit, valid_limit=self.valid_limit, test_limit=self.test_limit,
@@ -87,7 +87,7 @@ class ExperimentResult:
 
 
 def _meta(data) -> dict[str, Any]:
-    from .tf_runtime import versions
+    from cnnviz.core.tf_runtime import versions
 
     if getattr(data, "info", None) is not None:   # streamed CelebA
         info = data.info
@@ -111,8 +111,8 @@ def run_experiment(run_dir: str | Path, *, model=None, spec=None, data_choice: D
     come from the run directory. ``session_hook`` receives the session before training (e.g. to wire Ctrl-C to
     ``request_stop``). Raises RunError / TrainingError / DatasetError / SpecError with a message for the user.
     """
-    from .build import build_model
-    from .tf_runtime import import_tensorflow
+    from cnnviz.core.model.build import build_model
+    from cnnviz.core.tf_runtime import import_tensorflow
 
     import_tensorflow()  # under its lock: another thread (the GUI's loader) may be importing TensorFlow
     import keras
@@ -182,10 +182,10 @@ def run_experiment(run_dir: str | Path, *, model=None, spec=None, data_choice: D
     status = {"stopped": "interrupted"}.get(finished_reason, finished_reason)
     test_accuracy = float("nan")
     if status in ("completed", "interrupted"):
-        from .inference import Predictor, evaluate
+        from cnnviz.core.model.inference import Predictor, evaluate
 
         if data_choice.streamed:
-            from .celeba import evaluate_dataset
+            from cnnviz.core.data.celeba import evaluate_dataset
 
             ev = evaluate_dataset(Predictor(model), data.test, data.num_classes)
             test_images = len(ev.predicted)

@@ -16,9 +16,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .codegen import keras_code
-from .files import atomic_path
-from .spec import ModelSpec
+from cnnviz.core.model.codegen import keras_code
+from cnnviz.core.io.files import atomic_path
+from cnnviz.core.model.spec import ModelSpec
 
 HISTORY_COLUMNS = ("loss", "accuracy", "val_loss", "val_accuracy", "seconds")
 

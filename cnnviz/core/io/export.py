@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from .files import atomic_path
+from cnnviz.core.io.files import atomic_path
 
 FORMATS = {
     "keras": (".keras", "Keras model (.keras): architecture, weights and optimizer state"),

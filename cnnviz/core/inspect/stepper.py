@@ -4,7 +4,7 @@ Each step is a frozen dataclass of read-only numpy arrays and plain numbers hold
 one output cell's computation: where the window sits, the values under it, the kernel, the element-wise
 products and their sums. Steppers give random access (:meth:`Conv2DStepper.step_at`) and iterate row-major.
 Conventions (HWC, kernel ``(k_h, k_w, C_in, C_out)``, TensorFlow's 'same' padding) are those of
-:mod:`cnnviz.core.convolution`, whose whole-array results the assembled steps reproduce.
+:mod:`cnnviz.core.inspect.convolution`, whose whole-array results the assembled steps reproduce.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Literal
 
 import numpy as np
 
-from .convolution import (Padding1D, Pair, _check_1d, _output_hw, _pair, _padding_mode,
+from cnnviz.core.inspect.convolution import (Padding1D, Pair, _check_1d, _output_hw, _pair, _padding_mode,
                           activate_cell, activation_name, check_conv2d, pad1d, pad2d)
 
 Cell = tuple[int, int]
@@ -64,7 +64,7 @@ class Conv1DStep(_ArrayFields):
 
 def conv1d_steps(x: np.ndarray, w: np.ndarray, p: Padding1D = 0, s: int = 1,
                  flip: bool = True) -> Iterator[Conv1DStep]:
-    """The steps of :func:`~cnnviz.core.convolution.conv1d`, one per output element (arguments checked now)."""
+    """The steps of :func:`~cnnviz.core.inspect.convolution.conv1d`, one per output element (arguments checked now)."""
     x, w, o = _check_1d(x, w, p, s)
     xp = pad1d(x, p)
     real = pad1d(np.ones_like(x), p) > 0
@@ -121,7 +121,7 @@ def _check_index(v: int, n: int, what: str) -> int:
 
 
 class Conv2DStepper:
-    """Random access to the steps of one output channel of :func:`~cnnviz.core.convolution.conv2d`.
+    """Random access to the steps of one output channel of :func:`~cnnviz.core.inspect.convolution.conv2d`.
 
     x: (H, W, C_in); kernel: (k_h, k_w, C_in, C_out) as Keras stores it; bias: (C_out,) or None. The padded
     input is computed once, so jumping from cell to cell is cheap. Iterating gives every cell, row-major.
@@ -205,7 +205,7 @@ class PoolStep(_ArrayFields):
 
 
 class Pool2DStepper:
-    """Random access to the steps of one channel of :func:`~cnnviz.core.convolution.pool2d` (x is HWC)."""
+    """Random access to the steps of one channel of :func:`~cnnviz.core.inspect.convolution.pool2d` (x is HWC)."""
 
     def __init__(self, x: np.ndarray, pool_size: Pair = 2, strides: Pair | None = None, padding: str = "valid",
                  mode: Literal["max", "average"] = "max", channel: int = 0) -> None:

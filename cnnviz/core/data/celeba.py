@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from .datasets import DatasetError, data_search_dirs
+from cnnviz.core.data.datasets import DatasetError, data_search_dirs
 
 IMAGE_DIR = "img_align_celeba"
 ATTR_FILE = "list_attr_celeba.txt"
@@ -421,12 +421,12 @@ def celeba_datasets(folder: str | os.PathLike | CelebAIndex, attribute: str = DE
 
 
 def evaluate_dataset(predictor, dataset, num_classes: int = 2, threshold: float = 0.5):
-    """:func:`cnnviz.core.inference.evaluate` over a tf.data set of (images, labels), batched or not.
+    """:func:`cnnviz.core.model.inference.evaluate` over a tf.data set of (images, labels), batched or not.
 
     ``predictor``: a Predictor or a keras.Model. Only outputs and labels are kept, not the images. Returns an
-    :class:`~cnnviz.core.inference.Evaluation` (one sigmoid unit: class 1 when p >= ``threshold``).
+    :class:`~cnnviz.core.model.inference.Evaluation` (one sigmoid unit: class 1 when p >= ``threshold``).
     """
-    from .inference import Predictor, evaluate
+    from cnnviz.core.model.inference import Predictor, evaluate
 
     if not isinstance(predictor, Predictor):
         predictor = Predictor(predictor)
@@ -483,8 +483,8 @@ class CelebAData:
         return self.info.input_shape
 
     def streamed(self):
-        """The training session's view: :class:`cnnviz.core.training.StreamedData`."""
-        from .training import StreamedData
+        """The training session's view: :class:`cnnviz.core.train.training.StreamedData`."""
+        from cnnviz.core.train.training import StreamedData
 
         c = self.info.counts
         return StreamedData(self.train, self.valid if c["valid"] else None, c["train"], c["valid"],

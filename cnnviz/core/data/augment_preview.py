@@ -3,7 +3,7 @@
 Inputs are uint8 (H, W, 3) images (a CelebA face is 218x178); each function returns a new numpy image. The
 deterministic transforms return uint8 (H', W', 3) like their input; :func:`random_augmented` and
 :func:`evaluation_view` return float32 64x64x3 in 0..1, exactly what the model sees, because they call the very
-functions the CelebA pipeline uses (:func:`cnnviz.core.celeba.train_transform` / ``eval_transform``).
+functions the CelebA pipeline uses (:func:`cnnviz.core.data.celeba.train_transform` / ``eval_transform``).
 Pure TensorFlow ``tf.image`` ops (imported lazily); no GUI.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .celeba import CROP_SIZE, IMAGE_SIZE
+from cnnviz.core.data.celeba import CROP_SIZE, IMAGE_SIZE
 
 
 def _as_image(image) -> np.ndarray:
@@ -85,9 +85,9 @@ def random_augmented(image, n: int = 5, seed: int = 1, *, crop_size: int = CROP_
     """``n`` training views of ``image`` as the CelebA training pipeline makes them: float32 (n, 64, 64, 3) 0..1.
 
     Random ``crop_size`` square crop, resize to ``image_size``, random left-right flip: the pipeline's own
-    :func:`cnnviz.core.celeba.train_transform`, so preview and training cannot drift. Same ``seed``, same views.
+    :func:`cnnviz.core.data.celeba.train_transform`, so preview and training cannot drift. Same ``seed``, same views.
     """
-    from .celeba import train_transform
+    from cnnviz.core.data.celeba import train_transform
 
     image = _as_image(image)
     if n < 0:
@@ -99,7 +99,7 @@ def random_augmented(image, n: int = 5, seed: int = 1, *, crop_size: int = CROP_
 
 def evaluation_view(image, *, crop_size: int = CROP_SIZE, image_size: tuple[int, int] = IMAGE_SIZE) -> np.ndarray:
     """What the model sees of ``image`` at evaluation: centre ``crop_size`` square, resized; float32 0..1."""
-    from .celeba import eval_transform
+    from cnnviz.core.data.celeba import eval_transform
 
     return eval_transform(_as_image(image), crop_size=crop_size, image_size=image_size).numpy()
 

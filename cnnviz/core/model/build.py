@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .shapes import infer_shapes
-from .spec import ModelSpec, SpecError
+from cnnviz.core.model.shapes import infer_shapes
+from cnnviz.core.model.spec import ModelSpec, SpecError
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -50,7 +50,7 @@ def build_model(spec: ModelSpec, *, check: bool = True, seed: int | None = None)
         report = infer_shapes(spec)
         if report.problems:
             raise SpecError("; ".join(p.message for p in report.problems))
-    from .tf_runtime import import_tensorflow
+    from cnnviz.core.tf_runtime import import_tensorflow
 
     import_tensorflow()  # under its lock: two threads importing TensorFlow at once can break its import
     import keras
@@ -75,7 +75,7 @@ def activation_model(model: "keras.Model") -> "keras.Model":
     Built from ``model.inputs`` and ``layer.output`` (``model.input`` fails on Keras 3 Sequential models that
     were only built).
     """
-    from .tf_runtime import import_tensorflow
+    from cnnviz.core.tf_runtime import import_tensorflow
 
     import_tensorflow()
     import keras

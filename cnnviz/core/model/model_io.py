@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .spec import LayerSpec, ModelSpec, SpecError
+from cnnviz.core.model.spec import LayerSpec, ModelSpec, SpecError
 
 
 class ModelFileError(ValueError):
@@ -79,7 +79,7 @@ def spec_from_model(model) -> ModelSpec:
     layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
     spec = ModelSpec(tuple(int(d) for d in shape), [layer_to_spec(layer) for layer in layers],
                      name=model.name, description="imported model")
-    from .shapes import infer_shapes
+    from cnnviz.core.model.shapes import infer_shapes
 
     report = infer_shapes(spec)
     if report.problems:
@@ -88,7 +88,7 @@ def spec_from_model(model) -> ModelSpec:
         raise SpecError(f"the builder would give {report.total_params:,} parameters, the file has "
                         f"{model.count_params():,}: some layer setting is not represented")
     # The layers in order are only the model if it is one chain (no branches or merges): rebuild and compare.
-    from .build import build_model
+    from cnnviz.core.model.build import build_model
 
     rebuilt = build_model(spec)
     try:
@@ -130,7 +130,7 @@ def load_model_file(path: str | os.PathLike) -> ImportedModel:
             raise ModelFileError(f"{path.name} is damaged: {bad} inside it fails its checksum")
         if "config.json" not in names:
             raise ModelFileError(f"{path.name} is a zip archive but not a Keras model (no config.json inside)")
-    from .tf_runtime import import_tensorflow
+    from cnnviz.core.tf_runtime import import_tensorflow
 
     import_tensorflow()
     import keras

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from .spec import LayerSpec, ModelSpec
+from cnnviz.core.model.spec import LayerSpec, ModelSpec
 
 L = LayerSpec.make
 

@@ -10,7 +10,7 @@ import json
 import os
 from pathlib import Path
 
-from ..resources import resource_path
+from cnnviz.resources import resource_path
 
 SHIPPED_MODEL = ("models", "mnist_fast.keras")
 DIGIT_CLASSES = tuple(str(d) for d in range(10))
@@ -51,7 +51,7 @@ def load_shipped_model(path: str | os.PathLike | None = None):
         raise PretrainedModelError(f"The digit model {path} does not exist. Re-create it with: {REPRODUCE}")
     if path.stat().st_size == 0:
         raise PretrainedModelError(f"The digit model {path} is empty (0 bytes). Re-create it with: {REPRODUCE}")
-    from .tf_runtime import import_tensorflow
+    from cnnviz.core.tf_runtime import import_tensorflow
 
     import_tensorflow()
     import keras

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .spec import LayerSpec, ModelSpec, Problem, layer_label, validate_values
+from cnnviz.core.model.spec import LayerSpec, ModelSpec, Problem, layer_label, validate_values
 
 Shape = tuple[int, ...]
 

@@ -13,7 +13,7 @@ The lecture's conventions:
   ``same`` padding divides by the number of *real* cells in the window, not by the window size.
 
 Everything here is float64 numpy; no TensorFlow, no Qt. The step-by-step versions (what the inspector shows one
-output cell at a time) live in :mod:`cnnviz.core.stepper` and are re-exported here.
+output cell at a time) live in :mod:`cnnviz.core.inspect.stepper` and are re-exported here.
 """
 from __future__ import annotations
 
@@ -332,7 +332,7 @@ _STEPPER_NAMES = ("Conv1DStep", "ConvStep", "PoolStep", "Conv2DStepper", "Pool2D
 def __getattr__(name: str) -> object:
     # The step-by-step API lives in stepper.py (which imports this module); re-exported lazily, no cycle.
     if name in _STEPPER_NAMES:
-        from . import stepper
+        from cnnviz.core.inspect import stepper
 
         return getattr(stepper, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .stepper import Conv2DStepper, Pool2DStepper
+from cnnviz.core.inspect.stepper import Conv2DStepper, Pool2DStepper
 
 CONV_KINDS = ("Conv2D",)
 POOL_KINDS = {"MaxPooling2D": "max", "AveragePooling2D": "average"}
@@ -92,13 +92,13 @@ class ModelInspector:
     """
 
     def __init__(self, model, class_names=None, *, copy: bool = True) -> None:
-        from .tf_runtime import import_tensorflow
+        from cnnviz.core.tf_runtime import import_tensorflow
 
         import_tensorflow()
         import keras
         import tensorflow as tf
 
-        from .build import activation_model
+        from cnnviz.core.model.build import activation_model
 
         if len(model.inputs) != 1:
             raise InspectionError(f"the model has {len(model.inputs)} inputs; the inspector needs one image input")
@@ -349,7 +349,7 @@ def load_image_file(path: str | os.PathLike, input_shape: tuple[int, int, int], 
     MNIST's light-on-dark (the note says so). Raises InspectionError with a readable message for a missing,
     empty, truncated or non-image file.
     """
-    from .image_files import ImageFileError, read_rgb
+    from cnnviz.core.data.image_files import ImageFileError, read_rgb
 
     try:
         rgb, _ = read_rgb(path)

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..resources import resource_path
-from .idx import IdxError, read_idx
-from .image_folder import ImageFolderError, read_image_folder
+from cnnviz.resources import resource_path
+from cnnviz.core.data.idx import IdxError, read_idx
+from cnnviz.core.data.image_folder import ImageFolderError, read_image_folder
 
 DATA_DIR_ENV = "CNNVIZ_DATA_DIR"
 DEFAULT_DATASET = "mnist_sample"
@@ -382,7 +382,7 @@ DATASETS: dict[str, DatasetInfo] = {info.name: info for info in (
                 needs_path=True, works_offline=True),
 )}
 # Datasets read from disk while training (too big for memory): load_dataset() cannot return them as arrays;
-# cnnviz.core.celeba.celeba_datasets / load_celeba give tf.data pipelines, and DataChoice("celeba") trains on them.
+# cnnviz.core.data.celeba.celeba_datasets / load_celeba give tf.data pipelines, and DataChoice("celeba") trains on them.
 STREAMED_DATASETS: dict[str, DatasetInfo] = {info.name: info for info in (
     DatasetInfo("celeba", "CelebA faces (one attribute)", "CelebA (Liu et al., 2015): 202,599 aligned celebrity "
                 "faces with 40 yes/no attributes; predict one of them (the lecture: Male). Streamed from disk; "
@@ -410,7 +410,7 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None, path: 
     key = _ALIASES.get(key, key)
     if key in STREAMED_DATASETS:
         raise DatasetError(f"{STREAMED_DATASETS[key].title} is streamed from disk, not loaded into memory: use "
-                           "cnnviz.core.celeba.celeba_datasets() (or DataChoice('celeba') for a training run).")
+                           "cnnviz.core.data.celeba.celeba_datasets() (or DataChoice('celeba') for a training run).")
     if key not in DATASETS:
         raise DatasetError(f"Unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}.")
     if key == "mnist_sample":

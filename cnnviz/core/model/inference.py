@@ -2,7 +2,7 @@
 
 ``model.predict`` costs ~100 ms per call on a laptop CPU (it builds a data pipeline each time); a
 ``tf.function`` around ``model(x, training=False)`` costs a few ms, which is what interactive views need.
-Inputs are float32 NHWC in 0..1 (use :func:`cnnviz.core.training.to_float` on uint8 images).
+Inputs are float32 NHWC in 0..1 (use :func:`cnnviz.core.train.training.to_float` on uint8 images).
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ class Predictor:
     training thread never run the model's variables at the same moment from two threads through this object."""
 
     def __init__(self, model) -> None:
-        from .tf_runtime import import_tensorflow
+        from cnnviz.core.tf_runtime import import_tensorflow
 
         import_tensorflow()
         import tensorflow as tf
