@@ -1,5 +1,7 @@
 """ModelSpec -> keras.Model, and the sub-model that returns every layer's activations.
 
+Each layer is built by its kind (cnnviz/core/model/layers/, the ``build`` hook).
+
 Keras is imported inside the functions: importing cnnviz.core stays instant (the GUI imports TensorFlow in the
 background).
 """
@@ -12,31 +14,6 @@ from cnnviz.core.model.spec import ModelSpec, SpecError
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
-
-
-def _keras_layer(layers, kind: str, name: str, p: dict):
-    if kind == "Conv2D":
-        return layers.Conv2D(p["filters"], tuple(p["kernel_size"]), strides=tuple(p["strides"]),
-                             padding=p["padding"], activation=p["activation"], use_bias=p["use_bias"], name=name)
-    if kind in ("MaxPooling2D", "AveragePooling2D"):
-        strides = None if p["strides"] is None else tuple(p["strides"])
-        cls = layers.MaxPooling2D if kind == "MaxPooling2D" else layers.AveragePooling2D
-        return cls(tuple(p["pool_size"]), strides=strides, padding=p["padding"], name=name)
-    if kind == "Dropout":
-        return layers.Dropout(p["rate"], name=name)
-    if kind == "SpatialDropout2D":
-        return layers.SpatialDropout2D(p["rate"], name=name)
-    if kind == "BatchNormalization":
-        return layers.BatchNormalization(momentum=p["momentum"], epsilon=p["epsilon"], name=name)
-    if kind == "Flatten":
-        return layers.Flatten(name=name)
-    if kind == "GlobalAveragePooling2D":
-        return layers.GlobalAveragePooling2D(name=name)
-    if kind == "Dense":
-        return layers.Dense(p["units"], activation=p["activation"], use_bias=p["use_bias"], name=name)
-    if kind == "Activation":
-        return layers.Activation(p["activation"], name=name)
-    raise SpecError(f"unsupported layer type {kind}")
 
 
 def build_model(spec: ModelSpec, *, check: bool = True, seed: int | None = None) -> "keras.Model":
@@ -60,7 +37,7 @@ def build_model(spec: ModelSpec, *, check: bool = True, seed: int | None = None)
     inputs = keras.Input(shape=tuple(spec.input_shape), name="input")
     x = inputs
     for layer in spec.layers:
-        x = _keras_layer(keras.layers, layer.kind, layer.name, layer.params)(x)
+        x = layer.layer_kind.build(layer.params, layer.name)(x)
     return keras.Model(inputs, x, name=_keras_model_name(spec.name))
 
 

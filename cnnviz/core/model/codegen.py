@@ -24,35 +24,8 @@ def _model_name(name: str) -> str:
 
 
 def _layer_args(layer: LayerSpec) -> list[tuple[str, object]]:
-    """Keyword arguments in the lecture's order; defaults that the lecture leaves out are left out too."""
-    p = layer.params
-    kind = layer.kind
-    name = ("name", layer.name)
-    if kind == "Conv2D":
-        args = [("filters", p["filters"]), ("kernel_size", p["kernel_size"]), ("strides", p["strides"]),
-                ("padding", p["padding"]), name, ("activation", p["activation"])]
-        if not p["use_bias"]:
-            args.append(("use_bias", False))
-        return args
-    if kind in ("MaxPooling2D", "AveragePooling2D"):
-        args = [("pool_size", p["pool_size"])]
-        if p["strides"] is not None:
-            args.append(("strides", p["strides"]))
-        if p["padding"] != "valid":
-            args.append(("padding", p["padding"]))
-        return args + [name]
-    if kind == "Dense":
-        args = [("units", p["units"]), name, ("activation", p["activation"])]
-        if not p["use_bias"]:
-            args.append(("use_bias", False))
-        return args
-    if kind in ("Dropout", "SpatialDropout2D"):
-        return [("rate", p["rate"]), name]
-    if kind == "BatchNormalization":
-        return [("momentum", p["momentum"]), ("epsilon", p["epsilon"]), name]
-    if kind == "Activation":
-        return [("activation", p["activation"]), name]
-    return [name]  # Flatten, GlobalAveragePooling2D
+    """Keyword arguments in the lecture's order; each kind says which defaults the lecture leaves out."""
+    return layer.layer_kind.code_args(layer.params, layer.name)
 
 
 def layer_code(layer: LayerSpec) -> str:

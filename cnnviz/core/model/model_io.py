@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnviz.core.model import layers as layer_registry
 from cnnviz.core.model.spec import LayerSpec, ModelSpec, SpecError
 
 
@@ -27,44 +28,19 @@ class ImportedModel:
     path: Path | None = None
 
 
-def _pair(v) -> list[int]:
-    return [int(v[0]), int(v[1])] if isinstance(v, (list, tuple)) else [int(v), int(v)]
-
-
-def _activation_name(act) -> str:
-    name = getattr(act, "__name__", str(act))
-    return {"silu": "swish"}.get(name, name)
-
-
 def layer_to_spec(layer) -> LayerSpec:
-    """The LayerSpec for a Keras layer; SpecError naming the layer when the builder has no equivalent."""
+    """The LayerSpec for a Keras layer (its kind's ``from_keras`` hook on ``get_config()``); SpecError naming the
+    layer when the builder has no equivalent or cannot hold one of its settings."""
     cls = type(layer).__name__
-    cfg = layer.get_config()
-    name = layer.name
-    if cls == "Conv2D":
-        if _pair(cfg.get("dilation_rate", 1)) != [1, 1] or cfg.get("groups", 1) != 1:
-            raise SpecError(f"layer {name!r}: dilated or grouped convolution is not supported by the builder")
-        return LayerSpec.make("Conv2D", name, filters=cfg["filters"], kernel_size=_pair(cfg["kernel_size"]),
-                              strides=_pair(cfg["strides"]), padding=cfg["padding"],
-                              activation=_activation_name(layer.activation), use_bias=cfg["use_bias"])
-    if cls in ("MaxPooling2D", "AveragePooling2D"):
-        pool = _pair(cfg["pool_size"])
-        strides = None if cfg.get("strides") is None else _pair(cfg["strides"])
-        return LayerSpec.make(cls, name, pool_size=pool, strides=None if strides == pool else strides,
-                              padding=cfg["padding"])  # Keras stores strides = pool size when left empty
-    if cls in ("Dropout", "SpatialDropout2D"):
-        return LayerSpec.make(cls, name, rate=float(cfg["rate"]))
-    if cls == "BatchNormalization":
-        return LayerSpec.make(cls, name, momentum=float(cfg["momentum"]), epsilon=float(cfg["epsilon"]))
-    if cls in ("Flatten", "GlobalAveragePooling2D"):
-        return LayerSpec.make(cls, name)
-    if cls == "Dense":
-        return LayerSpec.make("Dense", name, units=cfg["units"], activation=_activation_name(layer.activation),
-                              use_bias=cfg["use_bias"])
-    if cls in ("Activation", "ReLU"):
-        act = "relu" if cls == "ReLU" else _activation_name(layer.activation)
-        return LayerSpec.make("Activation", name, activation=act)
-    raise SpecError(f"layer {name!r} is a {cls}, which the builder does not support")
+    try:
+        kind = layer_registry.for_keras_class(cls)
+    except SpecError:
+        raise SpecError(f"layer {layer.name!r} is a {cls}, which the builder does not support") from None
+    try:
+        params = kind.from_keras(cls, layer.get_config())
+        return LayerSpec.make(kind.name, layer.name, **params)
+    except SpecError as exc:
+        raise SpecError(f"layer {layer.name!r}: {exc}") from None
 
 
 def spec_from_model(model) -> ModelSpec:

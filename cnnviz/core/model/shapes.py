@@ -3,18 +3,22 @@
 Shapes exclude the batch axis: a 2D feature map is ``(H, W, C)``, a vector ``(N,)``. The rules are Keras 3's
 (checked against built Keras models in tests/core/test_shapes_vs_keras.py):
 
-* convolution and pooling, padding ``valid``: ``o = floor((n + 2p - k) / s) + 1`` with ``p = 0``;
-  Keras refuses ``o <= 0`` (the window does not fit);
+* convolution and pooling, padding ``valid``: ``o = floor((n + 2p - k') / s) + 1`` with ``p = 0`` and the
+  dilated kernel ``k' = k + (k-1)(d-1)``; Keras refuses ``o <= 0`` (the window does not fit);
 * padding ``same``: ``o = ceil(n / s)``;
 * Conv2D parameters: ``(k_h * k_w * C_in + 1) * filters`` (``+ 1`` only with a bias);
 * Dense parameters: ``(n_in + 1) * units``; Dense on an ``(H, W, C)`` input acts on the last axis, as Keras does;
 * BatchNormalization: ``4 * C`` (gamma, beta trainable; moving mean and variance not).
+
+Each rule lives with its layer kind (cnnviz/core/model/layers/, the ``output`` hook); this module applies them
+along a spec and collects the problems.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
+from cnnviz.core.model.layers.base import ShapeError  # noqa: F401 - part of this module's interface
+from cnnviz.core.model.layers.window import effective_size, window_output  # noqa: F401
 from cnnviz.core.model.spec import LayerSpec, ModelSpec, Problem, layer_label, validate_values
 
 Shape = tuple[int, ...]
@@ -70,50 +74,8 @@ class ShapeReport:
         return [p for p in self.problems if p.layer == index]
 
 
-class ShapeError(ValueError):
-    pass
-
-
 def _fmt_shape(shape: Shape) -> str:
     return "x".join(str(v) for v in shape)
-
-
-def window_output(n: int, k: int, s: int, padding: str) -> tuple[int, str]:
-    """Output length of a sliding window (kernel or pool) of size k, stride s over n inputs.
-
-    Returns (o, formula with numbers). Raises ShapeError when the window does not fit (valid padding).
-    """
-    if padding == "same":
-        o = math.ceil(n / s)
-        return o, f"ceil(n/s) = ceil({n}/{s}) = {o}"
-    o = (n - k) // s + 1
-    formula = f"floor((n + 2p - k)/s) + 1 = floor(({n} + 0 - {k})/{s}) + 1 = {o}"
-    if o <= 0:
-        raise ShapeError(formula)
-    return o, formula
-
-
-def _spatial(layer: LayerSpec, shape: Shape, size_key: str, what: str) -> tuple[Shape, str]:
-    if len(shape) != 3:
-        raise ShapeError(f"{layer.kind} needs a 3-D input (height x width x channels), got {_fmt_shape(shape)}"
-                         " (is there a Flatten or Dense before it?)")
-    p = layer.params
-    k = p[size_key]
-    s = p["strides"] if p.get("strides") is not None else k
-    h, w, c = shape
-    try:
-        oh, fh = window_output(h, k[0], s[0], p["padding"])
-        ow, fw = window_output(w, k[1], s[1], p["padding"])
-    except ShapeError:
-        raise ShapeError(f"{what} {k[0]}x{k[1]} is larger than its {h}x{w} input with padding 'valid' "
-                         f"(use padding 'same' or a smaller {what})") from None
-    out_c = p["filters"] if layer.kind == "Conv2D" else c
-    formula = f"height: {fh}\nwidth: {fw}"
-    if p["padding"] == "valid":
-        formula = f"padding 'valid' (p = 0)\n{formula}"
-    else:
-        formula = f"padding 'same' (zeros added so that o = ceil(n/s))\n{formula}"
-    return (oh, ow, out_c), formula
 
 
 def layer_shape(layer: LayerSpec, shape: Shape) -> tuple[Shape, int, int, str, str]:
@@ -121,51 +83,8 @@ def layer_shape(layer: LayerSpec, shape: Shape) -> tuple[Shape, int, int, str, s
 
     Raises ShapeError with a message for the user when the layer cannot take that input.
     """
-    p = layer.params
-    kind = layer.kind
-    if kind == "Conv2D":
-        out, formula = _spatial(layer, shape, "kernel_size", "kernel")
-        kh, kw = p["kernel_size"]
-        cin = shape[2]
-        bias = 1 if p["use_bias"] else 0
-        params = (kh * kw * cin + bias) * p["filters"]
-        bias_txt = " + 1" if bias else ""
-        pf = f"(k_h*k_w*C_in{bias_txt})*filters = ({kh}*{kw}*{cin}{bias_txt})*{p['filters']} = {params:,}"
-        return out, params, params, formula, pf
-    if kind in ("MaxPooling2D", "AveragePooling2D"):
-        out, formula = _spatial(layer, shape, "pool_size", "pool window")
-        return out, 0, 0, formula, "pooling has no parameters"
-    if kind in ("Dropout", "Activation"):
-        return shape, 0, 0, "same shape as its input", "no parameters"
-    if kind == "SpatialDropout2D":
-        if len(shape) != 3:
-            raise ShapeError(f"SpatialDropout2D needs a 3-D input (height x width x channels), got {_fmt_shape(shape)}")
-        return shape, 0, 0, "same shape as its input", "no parameters"
-    if kind == "BatchNormalization":
-        c = shape[-1]
-        return shape, 4 * c, 2 * c, "same shape as its input", (
-            f"4*C = 4*{c} = {4 * c:,} (gamma and beta are trained: {2 * c:,}; "
-            f"moving mean and variance are not: {2 * c:,})")
-    if kind == "Flatten":
-        n = math.prod(shape)
-        return (n,), 0, 0, f"{' * '.join(str(v) for v in shape)} = {n:,}", "no parameters"
-    if kind == "GlobalAveragePooling2D":
-        if len(shape) != 3:
-            raise ShapeError(f"GlobalAveragePooling2D needs a 3-D input (height x width x channels), "
-                             f"got {_fmt_shape(shape)}")
-        return (shape[2],), 0, 0, f"one mean per channel: {shape[2]}", "no parameters"
-    if kind == "Dense":
-        n_in = shape[-1]
-        units = p["units"]
-        bias = 1 if p["use_bias"] else 0
-        params = (n_in + bias) * units
-        bias_txt = " + 1" if bias else ""
-        out = shape[:-1] + (units,)
-        sf = f"units = {units}"
-        if len(shape) > 1:
-            sf += f" (applied to the last axis at each of the {_fmt_shape(shape[:-1])} positions)"
-        return out, params, params, sf, f"(n_in{bias_txt})*units = ({n_in}{bias_txt})*{units} = {params:,}"
-    raise ShapeError(f"unsupported layer type {kind}")
+    out = layer.layer_kind.output(layer.params, tuple(shape))
+    return out.shape, out.params, out.trainable, out.shape_formula, out.param_formula
 
 
 def infer_shapes(spec: ModelSpec) -> ShapeReport:

@@ -20,131 +20,24 @@ from pathlib import Path
 from typing import Any
 
 from cnnviz.core.io.files import atomic_write_text
+from cnnviz.core.model import layers as layer_registry
+from cnnviz.core.model.layers.base import (ACTIVATIONS, PADDINGS, FieldDef, LayerKind, SpecError,  # noqa: F401
+                                           pair_text as _pair_text)
 
 SCHEMA_VERSION = 1
 SCHEMA_ID = "cnnviz.model-spec"
 
-ACTIVATIONS = ("linear", "relu", "sigmoid", "softmax", "tanh", "elu", "selu", "gelu", "swish", "leaky_relu")
-PADDINGS = ("valid", "same")
-
-
-class SpecError(ValueError):
-    """A spec document or value that cannot be used, with a message meant for the user."""
-
-
-@dataclass(frozen=True)
-class FieldDef:
-    """One editable parameter of a layer type.
-
-    kind: "int", "pair" (two positive ints, height x width), "optional_pair" (pair or None = same as pool),
-    "float", "choice", "bool".
-    """
-
-    name: str
-    kind: str
-    default: Any
-    label: str
-    help: str = ""
-    choices: tuple[str, ...] = ()
-    minimum: float | None = None
-    maximum: float | None = None
-    max_exclusive: bool = False
-
-
-@dataclass(frozen=True)
-class LayerKind:
-    """A layer type the spec supports, with its editable fields and a one-line explanation."""
-
-    name: str
-    keras_class: str
-    fields: tuple[FieldDef, ...]
-    summary: str
-    prefix: str  # for default names: conv, pool, fc, ...
-
-    def field(self, name: str) -> FieldDef:
-        for f in self.fields:
-            if f.name == name:
-                return f
-        raise KeyError(name)
-
-    def defaults(self) -> dict[str, Any]:
-        return {f.name: copy.deepcopy(f.default) for f in self.fields}
-
-
-_PADDING = FieldDef("padding", "choice", "valid", "Padding", "valid: no padding, the output shrinks; "
-                    "same: zero-pad so that output size = ceil(input / stride)", choices=PADDINGS)
-_ACT = FieldDef("activation", "choice", "relu", "Activation", "non-linearity applied to each output",
-                choices=ACTIVATIONS)
-_BIAS = FieldDef("use_bias", "bool", True, "Use bias", "add one learnable bias per output channel / unit")
-_RATE = FieldDef("rate", "float", 0.5, "Rate", "fraction of inputs set to zero during training",
-                 minimum=0.0, maximum=1.0, max_exclusive=True)
-
-LAYER_KINDS: dict[str, LayerKind] = {
-    k.name: k
-    for k in (
-        LayerKind("Conv2D", "Conv2D", (
-            FieldDef("filters", "int", 32, "Filters", "number of kernels = output channels", minimum=1,
-                     maximum=4096),
-            FieldDef("kernel_size", "pair", [3, 3], "Kernel size", "height x width of each kernel",
-                     minimum=1, maximum=255),
-            FieldDef("strides", "pair", [1, 1], "Strides", "step of the kernel in rows x columns",
-                     minimum=1, maximum=255),
-            _PADDING, _ACT, _BIAS,
-        ), "2D convolution: slides learnable kernels over the input", "conv"),
-        LayerKind("MaxPooling2D", "MaxPooling2D", (
-            FieldDef("pool_size", "pair", [2, 2], "Pool size", "height x width of the pooling window",
-                     minimum=1, maximum=255),
-            FieldDef("strides", "optional_pair", None, "Strides", "step of the window; empty = pool size",
-                     minimum=1, maximum=255),
-            _PADDING,
-        ), "Max pooling: keeps the largest value of each window (no parameters)", "pool"),
-        LayerKind("AveragePooling2D", "AveragePooling2D", (
-            FieldDef("pool_size", "pair", [2, 2], "Pool size", "height x width of the pooling window",
-                     minimum=1, maximum=255),
-            FieldDef("strides", "optional_pair", None, "Strides", "step of the window; empty = pool size",
-                     minimum=1, maximum=255),
-            _PADDING,
-        ), "Average pooling: keeps the mean of each window (no parameters)", "avgpool"),
-        LayerKind("Dropout", "Dropout", (_RATE,),
-                  "Dropout: zeroes random inputs while training, scales the rest by 1/(1-rate)", "dropout"),
-        LayerKind("SpatialDropout2D", "SpatialDropout2D", (_RATE,),
-                  "Spatial dropout: zeroes whole feature maps while training", "spatial_dropout"),
-        LayerKind("BatchNormalization", "BatchNormalization", (
-            FieldDef("momentum", "float", 0.99, "Momentum", "for the moving mean and variance",
-                     minimum=0.0, maximum=1.0),
-            FieldDef("epsilon", "float", 1e-3, "Epsilon", "added to the variance to avoid division by zero",
-                     minimum=0.0, maximum=1.0, max_exclusive=True),
-        ), "Batch normalization: normalises each channel (2 trainable + 2 moving statistics per channel)",
-            "batch_norm"),
-        LayerKind("Flatten", "Flatten", (), "Flatten: unrolls H x W x C into one vector (no parameters)",
-                  "flatten"),
-        LayerKind("GlobalAveragePooling2D", "GlobalAveragePooling2D", (),
-                  "Global average pooling: one mean per channel (no parameters)", "gap"),
-        LayerKind("Dense", "Dense", (
-            FieldDef("units", "int", 128, "Units", "number of outputs (neurons)", minimum=1, maximum=1_000_000),
-            _ACT, _BIAS,
-        ), "Fully connected layer: every output sees every input", "fc"),
-        LayerKind("Activation", "Activation", (
-            FieldDef("activation", "choice", "relu", "Activation", "non-linearity applied element-wise",
-                     choices=ACTIVATIONS),
-        ), "Activation: applies a non-linearity (no parameters)", "activation"),
-    )
-}
-
+# The layer kinds live in cnnviz/core/model/layers/ (one module per kind); these names are kept for callers.
+LAYER_KINDS: dict[str, LayerKind] = layer_registry.KINDS
 # Names people (and Keras) also use for the same layers.
-KIND_ALIASES = {"MaxPool2D": "MaxPooling2D", "AvgPool2D": "AveragePooling2D", "AveragePool2D": "AveragePooling2D",
-                "BatchNorm": "BatchNormalization", "GlobalAvgPool2D": "GlobalAveragePooling2D",
-                "Conv2d": "Conv2D", "Linear": "Dense"}
+KIND_ALIASES: dict[str, str] = layer_registry.ALIASES
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")
 
 
 def canonical_kind(kind: str) -> str:
     """The supported layer type called ``kind`` (aliases accepted); SpecError if unknown."""
-    name = KIND_ALIASES.get(kind, kind)
-    if name not in LAYER_KINDS:
-        raise SpecError(f"unknown layer type {kind!r}; supported: {', '.join(LAYER_KINDS)}")
-    return name
+    return layer_registry.get(kind).name
 
 
 @dataclass
@@ -173,32 +66,10 @@ class LayerSpec:
 
     def describe(self) -> str:
         """Short human description, e.g. 'Conv2D 32 5x5 same relu'."""
-        p = self.params
-        if self.kind == "Conv2D":
-            k, s = p["kernel_size"], p["strides"]
-            stride = "" if list(s) == [1, 1] else f" /{_pair_text(s)}"
-            return f"Conv2D {p['filters']} {_pair_text(k)}{stride} {p['padding']} {p['activation']}"
-        if self.kind in ("MaxPooling2D", "AveragePooling2D"):
-            s = p["strides"]
-            stride = "" if s is None else f" /{_pair_text(s)}"
-            return f"{self.kind} {_pair_text(p['pool_size'])}{stride} {p['padding']}"
-        if self.kind in ("Dropout", "SpatialDropout2D"):
-            return f"{self.kind} {p['rate']:g}"
-        if self.kind == "Dense":
-            return f"Dense {p['units']} {p['activation']}"
-        if self.kind == "Activation":
-            return f"Activation {p['activation']}"
-        return self.kind
+        return self.layer_kind.describe(self.params)
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.kind, "name": self.name, **copy.deepcopy(self.params)}
-
-
-def _pair_text(p: Any) -> str:
-    try:
-        return f"{p[0]}x{p[1]}"
-    except (TypeError, IndexError, KeyError):
-        return str(p)
 
 
 @dataclass
@@ -438,8 +309,12 @@ def validate_values(spec: ModelSpec) -> list[Problem]:
         if layer.name in seen:
             problems.append(Problem(i, "name", f"{label}: name is already used by layer {seen[layer.name] + 1}"))
         seen.setdefault(layer.name, i)
+        field_ok = True
         for fdef in layer.layer_kind.fields:
             msg = field_problems(fdef, layer.params.get(fdef.name))
             if msg:
+                field_ok = False
                 problems.append(Problem(i, fdef.name, f"{label}: {fdef.label.lower()} {msg}"))
+        if field_ok:  # settings invalid together (Keras's own rules), once each one is valid alone
+            problems.extend(Problem(i, name, f"{label}: {msg}") for name, msg in layer.layer_kind.check(layer.params))
     return problems

@@ -74,7 +74,7 @@ class ArchitectureDiagram(QWidget):
             elif shape is not None and out is not None:
                 tip += f"\n{shape.shape_formula}\nparameters: {shape.param_formula}"
             params = shape.params if shape is not None and out is not None else 0
-            activation = layer.params.get("activation", "") if layer.kind != "Activation" else ""
+            activation = layer.layer_kind.badge(layer.params)
             blocks.append(_Block(layer.name, layer.kind, out, i in bad_rows, tip, params, activation))
         self._blocks = blocks
         self.setMinimumWidth(len(blocks) * SLOT_MIN_WIDTH)
@@ -204,7 +204,7 @@ class ArchitectureDiagram(QWidget):
         painter.setFont(self.font())
         painter.setPen(ERROR_COLOR if block.error else MUTED_COLOR)
         kind = "Input" if block.kind == "input" else block.kind
-        if block.activation and block.activation != "linear":
+        if block.activation:
             kind += f" · {block.activation}"
         kind = fm.elidedText(kind, Qt.TextElideMode.ElideRight, int(width))
         painter.drawText(QRectF(cx - width / 2, 8 + line, width, line), Qt.AlignmentFlag.AlignHCenter, kind)

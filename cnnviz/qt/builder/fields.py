@@ -18,8 +18,6 @@ from cnnviz.core.model.spec import FieldDef
 from .style import ERROR_BACKGROUND
 
 _INT_MAX = 2**31 - 1
-# (step, decimals) of float fields; others get (0.01, 3).
-_FLOAT_STEPS = {"rate": (0.05, 2), "momentum": (0.01, 3), "epsilon": (0.0001, 5)}
 
 
 def _int_range(fdef: FieldDef) -> tuple[int, int]:
@@ -182,11 +180,12 @@ class PairEditor(FieldEditor):
 class FloatEditor(FieldEditor):
     def __init__(self, fdef: FieldDef, parent: QWidget | None = None) -> None:
         super().__init__(fdef, parent)
-        step, decimals = _FLOAT_STEPS.get(fdef.name, (0.01, 3))
+        step = 0.01 if fdef.step is None else fdef.step
+        decimals = 3 if fdef.decimals is None else fdef.decimals
         self.spin = QDoubleSpinBox()
         self.spin.setDecimals(decimals)
         self.spin.setSingleStep(step)
-        low = -1.0 if fdef.minimum is None else fdef.minimum - 1.0
+        low = -1e6 if fdef.minimum is None else fdef.minimum - 1.0
         high = 1e6 if fdef.maximum is None else fdef.maximum + 1.0
         self.spin.setRange(low, high)
         self.spin.setMinimumWidth(90)

@@ -13,19 +13,12 @@ from .document import SpecDocument
 from .fields import FieldEditor, make_editor, mark_error
 from .style import ERROR_COLOR, MUTED_COLOR, kind_color
 
-_SIZE_FIELD = {"Conv2D": "kernel_size", "MaxPooling2D": "pool_size", "AveragePooling2D": "pool_size"}
-
-
 def shape_error_fields(layer: LayerSpec, shape: LayerShape | None) -> set[str]:
-    """Fields to mark for a shape error: a window larger than its input with 'valid' padding is the size field's
-    fault (and padding's: 'same' would fix it). Other shape errors (a 2-D layer after Flatten) mark no field."""
-    key = _SIZE_FIELD.get(layer.kind)
-    if not key or shape is None or not shape.error or shape.input is None or len(shape.input) != 3:
+    """Fields to mark for a shape error, as the layer's kind says (a window larger than its input with 'valid'
+    padding is the size field's fault, and padding's). Other shape errors (a 2-D layer after Flatten) mark none."""
+    if shape is None or not shape.error or shape.input is None:
         return set()
-    size = layer.params.get(key) or [0, 0]
-    if layer.params.get("padding") == "valid" and (size[0] > shape.input[0] or size[1] > shape.input[1]):
-        return {key, "padding"}
-    return set()
+    return layer.layer_kind.shape_error_fields(layer.params, shape.input)
 
 
 class LayerForm(QWidget):

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from PySide6.QtGui import QColor
 
-# One colour per family of layer types (colour-blind-friendly hues, Okabe-Ito palette).
-_FAMILY_COLORS = {
+from cnnviz.core.model import layers as layer_registry
+
+# One colour per family of layer types (colour-blind-friendly hues, Okabe-Ito palette); a kind names its family
+# (cnnviz/core/model/layers/), every family of core's FAMILIES has a colour here (tests/qt/test_builder.py checks).
+FAMILY_COLORS = {
     "input": "#7f7f7f",
     "conv": "#0072b2",
     "pool": "#009e73",
@@ -12,14 +15,7 @@ _FAMILY_COLORS = {
     "reshape": "#cc79a7",
     "regularise": "#56b4e9",
     "activation": "#d55e00",
-}
-_KIND_FAMILY = {
-    "Conv2D": "conv",
-    "MaxPooling2D": "pool", "AveragePooling2D": "pool", "GlobalAveragePooling2D": "pool",
-    "Dense": "dense",
-    "Flatten": "reshape",
-    "Dropout": "regularise", "SpatialDropout2D": "regularise", "BatchNormalization": "regularise",
-    "Activation": "activation",
+    "preprocess": "#b8a400",  # Okabe-Ito yellow, darkened to read on white
 }
 
 ERROR_COLOR = QColor("#c62828")
@@ -29,8 +25,9 @@ MUTED_COLOR = QColor("#777777")
 
 
 def kind_color(kind: str) -> QColor:
-    """The colour of a layer type (``"input"`` for the input tensor)."""
-    return QColor(_FAMILY_COLORS.get(_KIND_FAMILY.get(kind, kind), "#7f7f7f"))
+    """The colour of a layer type (``"input"`` for the input tensor); an unknown kind raises (never grey)."""
+    family = "input" if kind == "input" else layer_registry.get(kind).family
+    return QColor(FAMILY_COLORS[family])
 
 
 def format_shape(shape: tuple[int, ...] | None) -> str:

@@ -94,7 +94,7 @@ class SummaryTableModel(QAbstractTableModel):
             if shape is None:
                 return None
             if col == 1:
-                return shape_tooltip(shape, layer.params.get("filters") if layer.kind == "Conv2D" else None)
+                return shape_tooltip(shape)  # the kind's shape formula carries the channels line
             if shape.output is None:
                 return shape.error or "unknown: an earlier layer has a problem"
             return shape.param_formula

@@ -1,0 +1,38 @@
+"""Activation: applies a named non-linearity to each value (also what a plain Keras ``ReLU()`` layer is)."""
+from __future__ import annotations
+
+from cnnviz.core.model.layers.base import (ACTIVATIONS, FieldDef, LayerKind, LayerOutput, Shape, activation_name,
+                                           require, same_shape)
+
+
+class Activation(LayerKind):
+    name = "Activation"
+    keras_class = "Activation"
+    summary = "Activation: applies a non-linearity (no parameters)"
+    prefix = "activation"
+    family = "activation"
+    role = "activation"
+    keras_classes = ("Activation", "ReLU")
+    fields = (FieldDef("activation", "choice", "relu", "Activation", "non-linearity applied element-wise",
+                       choices=ACTIVATIONS),)
+
+    def describe(self, params: dict) -> str:
+        return f"Activation {params['activation']}"
+
+    def output(self, params: dict, shape: Shape) -> LayerOutput:
+        return same_shape(shape)
+
+    def keras_args(self, params: dict) -> list:
+        return [("activation", params["activation"])]
+
+    def from_keras(self, class_name: str, config: dict) -> dict:
+        if class_name == "ReLU":  # only the plain ReLU() is relu; capped (relu6) or shifted ones are refused
+            require(config, class_name, max_value=None, negative_slope=0.0, threshold=0.0)
+            return dict(activation="relu")
+        return dict(activation=activation_name(config["activation"]))
+
+    def badge(self, params: dict) -> str:
+        return ""  # the kind's label already names it
+
+
+KIND = Activation()
