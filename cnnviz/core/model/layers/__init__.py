@@ -15,14 +15,28 @@ MODULES = ("conv2d", "depthwise_conv2d", "separable_conv2d", "max_pooling2d", "a
            "batch_normalization", "activation", "leaky_relu", "rescaling")
 
 
+def missing_hooks(kind: LayerKind) -> list[str]:
+    """The hooks of HOOKS that ``kind`` does not define (it inherits LayerKind's, which only raise)."""
+    return [hook for hook in HOOKS if getattr(type(kind), hook) is getattr(LayerKind, hook)]
+
+
+def check_kind(kind: LayerKind) -> None:
+    """RuntimeError when a kind lacks a hook, an attribute, or names an unknown family or role."""
+    missing = missing_hooks(kind)
+    missing += [a for a in ("name", "keras_class", "summary", "prefix", "family", "role") if not getattr(kind, a, "")]
+    if missing:
+        raise RuntimeError(f"layer kind {getattr(kind, 'name', kind)} does not define {', '.join(missing)}")
+    if kind.family not in FAMILIES or kind.role not in ROLES:
+        raise RuntimeError(f"layer kind {kind.name}: family {kind.family!r} / role {kind.role!r} unknown")
+
+
 def _load() -> dict[str, LayerKind]:
     kinds: dict[str, LayerKind] = {}
     for module_name in MODULES:
         kind = importlib.import_module(f"{__name__}.{module_name}").KIND
+        check_kind(kind)
         if kind.name in kinds:
             raise RuntimeError(f"two layer kinds are called {kind.name}")
-        if kind.family not in FAMILIES or kind.role not in ROLES:
-            raise RuntimeError(f"{kind.name}: family {kind.family!r} / role {kind.role!r} unknown")
         kinds[kind.name] = kind
     return kinds
 
@@ -56,4 +70,4 @@ def with_role(role: str) -> tuple[str, ...]:
 
 
 __all__ = ["FAMILIES", "HOOKS", "KINDS", "MODULES", "ROLES", "FieldDef", "LayerKind", "LayerOutput", "SpecError",
-           "for_keras_class", "get", "with_role"]
+           "check_kind", "for_keras_class", "get", "missing_hooks", "with_role"]
