@@ -67,3 +67,101 @@ def _shut_down_windows() -> None:
     for widget in app.topLevelWidgets():
         if type(widget).__name__ == "MainWindow":
             widget.shutdown()
+
+
+# --------------------------------------------------------------------------------------- dangling threads and timers
+GRACE_S = float(os.environ.get("CNNVIZ_DANGLING_GRACE_S", "10"))  # a thread or a short timer may finish this long after the test (the event loop keeps running)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "allow_dangling: the test may leave a QThread or a QTimer running")
+
+
+@pytest.fixture(autouse=True)
+def _no_dangling_qthreads_or_qtimers(request):
+    """Fail a test that leaves a QThread running, a QThreadPool busy, or a QTimer active (napari's
+    ``_dangling_qthreads`` idea). Only what the test itself started counts: QThread.start, QThreadPool.start
+    (cnnviz.qt.concurrency's pools and the global one), QTimer.start and QTimer.singleShot are watched from the
+    moment the test's own set-up begins (module-scoped fixtures set up earlier are not this test's).
+    ``@pytest.mark.allow_dangling`` opts a test out (none does today)."""
+    import sys
+
+    if "PySide6.QtCore" not in sys.modules or request.node.get_closest_marker("allow_dangling"):
+        yield
+        return
+    import time
+    import weakref
+
+    from PySide6.QtCore import QCoreApplication, QThread, QThreadPool, QTimer
+
+    threads: list = []
+    timers: list = []
+    shots: list[tuple[float, int]] = []
+    pools: list = []
+    real_thread_start, real_timer_start = QThread.start, QTimer.start
+    real_single_shot, real_pool_start = QTimer.singleShot, QThreadPool.start
+
+    def thread_start(self, *args):
+        threads.append(weakref.ref(self))
+        return real_thread_start(self, *args)
+
+    def timer_start(self, *args):
+        timers.append(weakref.ref(self))
+        return real_timer_start(self, *args)
+
+    def single_shot(msec, *args, **kwargs):
+        shots.append((time.monotonic() + msec / 1000.0, msec))
+        return real_single_shot(msec, *args, **kwargs)
+
+    def pool_start(self, *args, **kwargs):
+        pools.append(weakref.ref(self))
+        return real_pool_start(self, *args, **kwargs)
+
+    QThread.start, QTimer.start, QTimer.singleShot, QThreadPool.start = (thread_start, timer_start,
+                                                                           staticmethod(single_shot), pool_start)
+    try:
+        yield
+    finally:
+        QThread.start, QTimer.start = real_thread_start, real_timer_start
+        QTimer.singleShot, QThreadPool.start = staticmethod(real_single_shot), real_pool_start
+    _shut_down_windows()   # as closing them does (and the garbage fixture would do after this one)
+    problems = _dangling(threads, timers, shots, pools, QCoreApplication.instance())
+    if problems:
+        pytest.fail("left running after the test: " + "; ".join(problems), pytrace=False)
+
+
+def _alive(ref):
+    import shiboken6
+
+    obj = ref()
+    return obj if obj is not None and shiboken6.isValid(obj) else None
+
+
+def _dangling(threads, timers, shots, pools, app) -> list[str]:
+    """What is still running after ``GRACE_S`` of event processing (single shots longer than that at once)."""
+    import time
+
+    def running_threads():
+        return [t for t in map(_alive, threads) if t is not None and t.isRunning()]
+
+    def busy_pools():
+        return [p for p in map(_alive, pools) if p is not None and p.activeThreadCount() > 0]
+
+    def pending_shots(now):
+        return [ms for deadline, ms in shots if deadline > now]
+
+    problems = [f"QTimer.singleShot({ms} ms) still pending" for ms in pending_shots(time.monotonic() + GRACE_S)]
+    deadline = time.monotonic() + GRACE_S
+    while time.monotonic() < deadline:
+        if not (running_threads() or busy_pools() or pending_shots(time.monotonic())
+                or any(t.isActive() for t in map(_alive, timers) if t is not None and t.isSingleShot())):
+            break
+        if app is not None:
+            app.processEvents()
+        time.sleep(0.01)
+    problems += [f"QThread {t.objectName() or type(t).__name__!r} is running" for t in running_threads()]
+    problems += [f"QThreadPool {p.objectName() or 'global'!r} has {p.activeThreadCount()} busy thread(s)"
+                 for p in busy_pools()]
+    problems += [f"QTimer {t.objectName() or '(unnamed)'} ({'single shot, ' if t.isSingleShot() else ''}"
+                 f"{t.interval()} ms) is active" for t in map(_alive, timers) if t is not None and t.isActive()]
+    return problems
