@@ -5,7 +5,7 @@ import pytest
 
 from cnnviz.core.model.codegen import keras_code
 from cnnviz.core.model.presets import PRESETS, get_preset
-from cnnviz.core.model.spec import LayerSpec
+from cnnviz.core.model.spec import LayerSpec, ModelSpec, SpecError
 
 
 def test_lecture_code_reads_like_the_lecture():
@@ -59,8 +59,33 @@ def _extra_specs():
         LayerSpec.make("Activation", "act", activation="tanh"),
         LayerSpec.make("AveragePooling2D", "avg", pool_size=3, strides=1, padding="same"),
         LayerSpec.make("Conv2D", "conv_nb", filters=8, kernel_size=[3, 1], strides=[2, 1], use_bias=False),
+        LayerSpec.make("ZeroPadding2D", "pad", top=0, bottom=1, left=0, right=1),
+        LayerSpec.make("DepthwiseConv2D", "dw", depth_multiplier=2, dilation_rate=2, padding="same"),
+        LayerSpec.make("SeparableConv2D", "sep", filters=12, strides=2, use_bias=False, activation="linear"),
+        LayerSpec.make("LeakyReLU", "leaky", negative_slope=0.1),
+        LayerSpec.make("Conv2D", "conv_dil", filters=24, kernel_size=3, dilation_rate=[2, 1], padding="same"),
     ]
+    spec.layers.insert(0, LayerSpec.make("Rescaling", "rescale", scale=2.0, offset=-1.0))
     return spec
+
+
+def test_new_kinds_write_every_setting_that_differs_from_keras():
+    code = keras_code(_extra_specs())
+    assert "tf.keras.layers.Rescaling(scale=2.0, offset=-1.0, name='rescale')" in code
+    assert "tf.keras.layers.ZeroPadding2D(padding=((0, 1), (0, 1)), name='pad')" in code
+    assert ("tf.keras.layers.DepthwiseConv2D(kernel_size=(3, 3), strides=(1, 1), padding='same', name='dw', "
+            "depth_multiplier=2, activation='relu', dilation_rate=(2, 2))") in code
+    assert ("tf.keras.layers.SeparableConv2D(filters=12, kernel_size=(3, 3), strides=(2, 2), padding='valid', "
+            "name='sep', depth_multiplier=1, activation='linear', use_bias=False)") in code
+    assert "tf.keras.layers.LeakyReLU(negative_slope=0.1, name='leaky')" in code
+    assert "dilation_rate=(2, 1))" in code
+    assert "Rescaling(name=" not in keras_code(ModelSpec((4, 4, 1), [LayerSpec.make("Rescaling", "r")]))
+
+
+def test_a_layer_of_an_unknown_kind_is_refused_not_written_without_settings():
+    layer = LayerSpec("Conv3D", "c", {"filters": 3})
+    with pytest.raises(SpecError, match="Conv3D"):
+        keras_code(ModelSpec((4, 4, 1), [layer]))
 
 
 @pytest.mark.parametrize("key", [*PRESETS, "extra"])

@@ -93,3 +93,65 @@ def test_summary_table_like_keras():
     text = summary_table(get_preset("lecture"))
     assert "conv_1 (Conv2D)" in text and "(None, 28, 28, 32)" in text and "3,212,288" in text
     assert "Total params: 3,274,634" in text
+
+
+# --- the kinds added with the layer registry ------------------------------------------------------------------
+def test_dilated_kernel_formula_shows_the_effective_kernel():
+    spec = ModelSpec((24, 24, 3), [L("Conv2D", "c", filters=8, kernel_size=3, dilation_rate=2, padding="valid")])
+    layer = infer_shapes(spec).layers[0]
+    assert layer.output == (20, 20, 8)
+    assert "k' = k + (k-1)(d-1) = 3 + (3-1)*(2-1) = 5" in layer.shape_formula
+    assert "floor((24 + 0 - 5)/1) + 1 = 20" in layer.shape_formula
+    assert "channels: filters = 8" in layer.shape_formula
+    assert layer.params == (3 * 3 * 3 + 1) * 8  # dilation spreads the taps, it adds no weights
+    assert window_output(24, 3, 1, "valid", 2)[0] == 20 and window_output(24, 3, 1, "valid")[0] == 22
+
+
+def test_dilated_kernel_too_large_for_its_input_says_so():
+    spec = ModelSpec((4, 4, 1), [L("Conv2D", "c", kernel_size=3, dilation_rate=2)])
+    report = infer_shapes(spec)
+    assert [p.message for p in report.problems] == [
+        "layer 1 (c): kernel 3x3 with dilation 2x2 (covering 5x5) is larger than its 4x4 input with padding "
+        "'valid' (use padding 'same' or a smaller kernel)"]
+
+
+def test_conv2d_strides_with_dilation_is_reported_at_the_dilation_field():
+    spec = ModelSpec((16, 16, 1), [L("Conv2D", "c", kernel_size=3, strides=[2, 1], dilation_rate=[1, 2])])
+    report = infer_shapes(spec)
+    assert [(p.layer, p.field) for p in report.problems] == [(0, "dilation_rate")]
+    assert "cannot be combined with strides 2x1" in report.problems[0].message
+    assert report.layers[0].output is None
+    # depthwise and separable convolutions accept both in Keras, and so does the spec
+    for kind in ("DepthwiseConv2D", "SeparableConv2D"):
+        ok = ModelSpec((16, 16, 1), [L(kind, "c", kernel_size=3, strides=2, dilation_rate=2)])
+        assert infer_shapes(ok).layers[0].output[:2] == (6, 6)
+
+
+def test_depthwise_and_separable_parameter_formulas():
+    spec = ModelSpec((32, 32, 16), [
+        L("DepthwiseConv2D", "dw", kernel_size=3, depth_multiplier=2, padding="same"),
+        L("SeparableConv2D", "sep", filters=64, kernel_size=3, padding="same"),
+        L("Conv2D", "conv", filters=64, kernel_size=3, padding="same"),
+    ])
+    dw, sep, conv = infer_shapes(spec).layers
+    assert dw.output == (32, 32, 32) and dw.params == 3 * 3 * 16 * 2 + 32
+    assert dw.param_formula == "k_h*k_w*C_in*m + C_in*m = 3*3*16*2 + 16*2 = 320 (m = depth multiplier)"
+    assert "channels: C_in*depth_multiplier = 16*2 = 32" in dw.shape_formula
+    assert sep.params == 3 * 3 * 32 + 32 * 64 + 64
+    assert sep.param_formula.startswith("k_h*k_w*C_in*m + C_in*m*filters + filters = 3*3*32*1 + 32*1*64 + 64 = 2,400")
+    assert conv.params == (3 * 3 * 64 + 1) * 64 > 10 * sep.params  # why MobileNet uses them
+
+
+def test_zero_padding_leaky_relu_and_rescaling_shapes():
+    spec = ModelSpec((5, 7, 3), [
+        L("Rescaling", "r", scale=1 / 127.5, offset=-1.0),
+        L("ZeroPadding2D", "pad", top=0, bottom=1, left=2, right=3),
+        L("LeakyReLU", "leaky", negative_slope=0.1),
+    ])
+    report = infer_shapes(spec)
+    assert [layer.output for layer in report.layers] == [(5, 7, 3), (6, 12, 3), (6, 12, 3)]
+    assert report.layers[1].shape_formula == ("height: n + top + bottom = 5 + 0 + 1 = 6\n"
+                                              "width: n + left + right = 7 + 2 + 3 = 12")
+    assert report.total_params == 0
+    flat = ModelSpec((5, 5, 1), [L("Flatten", "f"), L("ZeroPadding2D", "pad")])
+    assert "ZeroPadding2D needs a 3-D input" in infer_shapes(flat).problems[0].message

@@ -114,3 +114,32 @@ def test_new_layer_gets_a_unique_name():
     assert layer.name == "conv_3"
     spec.layers.append(layer)
     assert infer_shapes(spec).ok is False  # conv after Dense: reported, not raised
+
+
+def test_version_1_files_without_the_new_fields_still_load():
+    """Files written before dilation existed: the new field gets its default, and the spec is unchanged."""
+    old = {"schema": "cnnviz.model-spec", "schema_version": 1, "name": "old", "input_shape": [28, 28, 1],
+           "layers": [{"type": "Conv2D", "name": "conv_1", "filters": 8, "kernel_size": [3, 3], "strides": [1, 1],
+                       "padding": "same", "activation": "relu", "use_bias": True}]}
+    spec = ModelSpec.from_dict(old)
+    assert spec.layers[0].params["dilation_rate"] == [1, 1]
+    assert infer_shapes(spec).ok
+    assert ModelSpec.from_json(spec.to_json()) == spec
+
+
+def test_new_kinds_round_trip_and_take_aliases():
+    spec = ModelSpec((32, 32, 3), [
+        LayerSpec.make("Rescaling", "r"), LayerSpec.make("ZeroPadding2D", "p", top=0, left=0),
+        LayerSpec.make("DepthwiseConv2d", "dw", strides=2, depth_multiplier=2),
+        LayerSpec.make("SeparableConv2D", "sep", filters=16, dilation_rate=2),
+        LayerSpec.make("LeakyReLU", "l", negative_slope=0.1),
+    ])
+    assert ModelSpec.from_json(spec.to_json()) == spec
+    assert spec.layers[2].kind == "DepthwiseConv2D"
+    assert [layer.describe() for layer in spec.layers] == [
+        "Rescaling x0.003922 +0", "ZeroPadding2D top 0 bottom 1 left 0 right 1",
+        "DepthwiseConv2D x2 3x3 /2x2 valid relu", "SeparableConv2D 16 3x3 d2x2 valid relu", "LeakyReLU 0.1"]
+    with pytest.raises(SpecError, match="unknown parameter"):
+        LayerSpec.make("LeakyReLU", "l", alpha=0.1)
+    bad = ModelSpec((8, 8, 1), [LayerSpec.make("LeakyReLU", "l", negative_slope=-0.5)])
+    assert "negative slope must be at least 0" in validate_values(bad)[0].message

@@ -62,7 +62,7 @@ class LayerSpec:
 
     @property
     def layer_kind(self) -> LayerKind:
-        return LAYER_KINDS[self.kind]
+        return layer_registry.get(self.kind)  # SpecError for a kind the registry does not have
 
     def describe(self) -> str:
         """Short human description, e.g. 'Conv2D 32 5x5 same relu'."""
