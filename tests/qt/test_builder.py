@@ -6,9 +6,10 @@ from PySide6.QtCore import QByteArray, QMimeData, QModelIndex, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
-from cnnviz.core.model.spec import LAYER_KINDS
+from cnnviz.core.model.spec import LAYER_KINDS, LayerSpec, ModelSpec, SpecError
 from cnnviz.qt.builder import BuilderPanel, SpecDocument
 from cnnviz.qt.builder.commands import EditFieldCommand
+from cnnviz.qt.builder.fields import PairEditor
 from cnnviz.qt.builder.layer_list import KIND_MIME, ErrorRole
 
 
@@ -320,3 +321,97 @@ def test_switching_layers_while_the_name_field_has_focus_renames_nothing(qtbot, 
     panel.document.new()  # no layer at all: the form is emptied
     click(qtbot, panel.palette_buttons["Dense"])
     assert names(panel) == ["fc_1"]
+
+
+# --- kinds come from the layer registry ------------------------------------------------------------------------
+NEW_KINDS = ("DepthwiseConv2D", "SeparableConv2D", "ZeroPadding2D", "LeakyReLU", "Rescaling")
+
+
+def test_palette_lists_every_registered_kind_with_its_description(qtbot, panel):
+    assert list(panel.palette_buttons) == list(LAYER_KINDS)
+    assert set(NEW_KINDS) <= set(panel.palette_buttons)
+    for kind in NEW_KINDS:
+        assert LAYER_KINDS[kind].summary in panel.palette_buttons[kind].toolTip()
+
+
+def test_every_family_has_a_colour_and_an_unknown_kind_is_an_error():
+    from cnnviz.core.model.layers import FAMILIES
+    from cnnviz.qt.builder.style import FAMILY_COLORS, kind_color
+
+    assert set(FAMILIES) <= set(FAMILY_COLORS)
+    grey = kind_color("input")
+    for name, kind in LAYER_KINDS.items():
+        assert kind_color(name).name() == FAMILY_COLORS[kind.family] != grey.name(), name
+    assert kind_color("DepthwiseConv2D") == kind_color("Conv2D")  # one family, one colour
+    with pytest.raises(SpecError):
+        kind_color("Conv3D")  # never a silent grey
+
+
+@pytest.mark.parametrize("kind", list(LAYER_KINDS))
+def test_form_is_generated_from_the_kinds_fields(qtbot, panel, kind):
+    from cnnviz.qt.builder.fields import EDITORS
+
+    panel.document.new()
+    click(qtbot, panel.palette_buttons[kind])
+    layer = panel.document.spec.layers[0]
+    assert layer.kind == kind
+    assert list(panel.form.editors) == [f.name for f in LAYER_KINDS[kind].fields]
+    for fdef in LAYER_KINDS[kind].fields:
+        editor = panel.form.editors[fdef.name]
+        value = layer.params[fdef.name]
+        if fdef.kind == "float":  # shown to the field's decimals
+            value = pytest.approx(value, abs=10 ** -(fdef.decimals or 3))
+        assert isinstance(editor, EDITORS[fdef.kind]) and editor.value() == value, fdef.name
+    assert f"<b>{kind}</b>" in panel.form.summary.text()
+    assert panel.diagram.block_tooltip(0).startswith(f"{layer.name}: {layer.describe()}")
+
+
+def test_dilation_is_a_pair_field_and_its_formula_is_shown(qtbot, panel):
+    doc = panel.document
+    doc.new(ModelSpec((24, 24, 3), [LayerSpec.make("SeparableConv2D", "sep", filters=8)]))
+    panel.select_row(0)
+    editor = panel.form.editors["dilation_rate"]
+    assert isinstance(editor, PairEditor) and editor.fdef.kind == "pair"
+    editor.height_spin.setValue(2)
+    editor.width_spin.setValue(3)
+    assert doc.spec.layers[0].params["dilation_rate"] == [2, 3]
+    table = panel.summary.model
+    assert table.index(1, 1).data() == "(None, 20, 18, 8)"
+    tip = table.index(1, 1).data(Qt.ItemDataRole.ToolTipRole)
+    assert "k' = k + (k-1)(d-1) = 3 + (3-1)*(2-1) = 5" in tip and "k' = k + (k-1)(d-1) = 3 + (3-1)*(3-1) = 7" in tip
+    assert "24x24x3 → 20x18x8" in tip and "channels: filters = 8" in tip
+    assert table.index(1, 2).data(Qt.ItemDataRole.ToolTipRole).startswith(
+        "k_h*k_w*C_in*m + C_in*m*filters + filters = 3*3*3*1 + 3*1*8 + 8 = 59")
+    assert "d2x3" in panel.diagram.block_tooltip(0)
+    # a dilated kernel wider than its input marks kernel, dilation and padding
+    editor.width_spin.setValue(20)
+    assert {name for name, e in panel.form.editors.items() if e.has_error()} == {"kernel_size", "dilation_rate",
+                                                                                 "padding"}
+    assert "covering 5x41" in panel.form.error_text()
+
+
+def test_conv2d_strides_with_dilation_is_marked_at_the_dilation_field(qtbot, panel):
+    doc = panel.document
+    panel.select_row(0)
+    panel.form.editors["strides"].height_spin.setValue(2)
+    assert doc.can_train
+    with qtbot.waitSignal(panel.can_train_changed, timeout=1000):
+        panel.form.editors["dilation_rate"].width_spin.setValue(2)
+    assert [name for name, e in panel.form.editors.items() if e.has_error()] == ["dilation_rate"]
+    assert "cannot be combined with strides 2x1" in panel.form.error_text()
+    assert "Cannot be trained" in panel.summary.status_label.text()
+    doc.undo_stack.undo()
+    assert doc.can_train and not panel.form.editors["dilation_rate"].has_error()
+
+
+def test_rescaling_keeps_its_exact_scale_and_new_kinds_show_in_the_diagram(qtbot, panel):
+    doc = panel.document
+    doc.new(ModelSpec((8, 8, 3), [LayerSpec.make("Rescaling", "r"), LayerSpec.make("ZeroPadding2D", "pad", top=0),
+                                  LayerSpec.make("LeakyReLU", "leaky", negative_slope=0.1)]))
+    panel.select_row(0)
+    panel.form.editors["offset"].spin.setValue(-1.0)
+    assert doc.spec.layers[0].params == {"scale": 1 / 255, "offset": -1.0}  # untouched fields stay exact
+    assert panel.form.editors["scale"].spin.decimals() == LAYER_KINDS["Rescaling"].field("scale").decimals
+    assert [b.label for b in panel.diagram._blocks[1:]] == ["Rescaling", "ZeroPad2D", "LeakyReLU"]
+    assert [b.activation for b in panel.diagram._blocks[1:]] == ["÷255", "", "α 0.1"]
+    assert [b.shape for b in panel.diagram._blocks[1:]] == [(8, 8, 3), (9, 10, 3), (9, 10, 3)]

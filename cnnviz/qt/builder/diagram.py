@@ -37,6 +37,7 @@ class _Block:
     tooltip: str
     params: int = 0
     activation: str = ""
+    label: str = ""
 
 
 class ArchitectureDiagram(QWidget):
@@ -75,7 +76,8 @@ class ArchitectureDiagram(QWidget):
                 tip += f"\n{shape.shape_formula}\nparameters: {shape.param_formula}"
             params = shape.params if shape is not None and out is not None else 0
             activation = layer.layer_kind.badge(layer.params)
-            blocks.append(_Block(layer.name, layer.kind, out, i in bad_rows, tip, params, activation))
+            blocks.append(_Block(layer.name, layer.kind, out, i in bad_rows, tip, params, activation,
+                                 layer.layer_kind.label()))
         self._blocks = blocks
         self.setMinimumWidth(len(blocks) * SLOT_MIN_WIDTH)
         self.updateGeometry()
@@ -203,7 +205,7 @@ class ArchitectureDiagram(QWidget):
         painter.drawText(QRectF(cx - width / 2, 8, width, line), Qt.AlignmentFlag.AlignHCenter, name)
         painter.setFont(self.font())
         painter.setPen(ERROR_COLOR if block.error else MUTED_COLOR)
-        kind = "Input" if block.kind == "input" else block.kind
+        kind = "Input" if block.kind == "input" else block.label
         if block.activation:
             kind += f" · {block.activation}"
         kind = fm.elidedText(kind, Qt.TextElideMode.ElideRight, int(width))

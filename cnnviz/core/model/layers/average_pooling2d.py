@@ -9,6 +9,7 @@ class AveragePooling2D(PoolKind):
     keras_class = "AveragePooling2D"
     summary = "Average pooling: keeps the mean of each window (no parameters)"
     prefix = "avgpool"
+    short_name = "AvgPool2D"
     aliases = ("AvgPool2D", "AveragePool2D")
 
 

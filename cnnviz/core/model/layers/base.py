@@ -91,6 +91,7 @@ class LayerKind:
     keras_classes: ClassVar[tuple[str, ...]] = ()  # Keras classes imported as this kind (default: keras_class)
     code_omit: ClassVar[dict[str, Any]] = {}       # keyword -> value left out of generated code when equal
     name_after: ClassVar[str | None] = None        # keyword after which the code writes name= (None: at the end)
+    short_name: ClassVar[str | None] = None        # for narrow labels (the diagram); None: the name
 
     def __repr__(self) -> str:
         return f"<layer kind {self.name}>"
@@ -103,6 +104,10 @@ class LayerKind:
 
     def defaults(self) -> dict[str, Any]:
         return {f.name: copy.deepcopy(f.default) for f in self.fields}
+
+    def label(self) -> str:
+        """The name for narrow places (the diagram's blocks)."""
+        return self.short_name or self.name
 
     def imported_from(self) -> tuple[str, ...]:
         return self.keras_classes or (self.keras_class,)

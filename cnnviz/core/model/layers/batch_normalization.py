@@ -9,6 +9,7 @@ class BatchNormalization(LayerKind):
     keras_class = "BatchNormalization"
     summary = "Batch normalization: normalises each channel (2 trainable + 2 moving statistics per channel)"
     prefix = "batch_norm"
+    short_name = "BatchNorm"
     family = "regularise"
     role = "regularise"
     aliases = ("BatchNorm", "BatchNorm2d")

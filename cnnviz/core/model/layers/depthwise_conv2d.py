@@ -12,6 +12,7 @@ class DepthwiseConv2D(ConvKind):
     summary = ("Depthwise convolution: each input channel is filtered on its own by depth-multiplier kernels "
                "(MobileNet)")
     prefix = "depthwise"
+    short_name = "Depthwise"
     aliases = ("DepthwiseConv2d",)
     fields = (KERNEL, STRIDES, DEPTH_MULTIPLIER, DILATION, PADDING, ACTIVATION, USE_BIAS)
     name_after = "padding"

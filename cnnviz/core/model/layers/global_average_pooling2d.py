@@ -9,6 +9,7 @@ class GlobalAveragePooling2D(LayerKind):
     keras_class = "GlobalAveragePooling2D"
     summary = "Global average pooling: one mean per channel (no parameters)"
     prefix = "gap"
+    short_name = "GlobalAvgPool"
     family = "pool"
     role = "pool"
     aliases = ("GlobalAvgPool2D",)

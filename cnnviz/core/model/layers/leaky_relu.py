@@ -27,7 +27,7 @@ class LeakyReLU(LayerKind):
         return dict(negative_slope=float(config["negative_slope"]))
 
     def badge(self, params: dict) -> str:
-        return f"slope {params['negative_slope']:g}"
+        return f"α {params['negative_slope']:g}"
 
 
 KIND = LeakyReLU()

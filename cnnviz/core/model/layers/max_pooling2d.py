@@ -9,6 +9,7 @@ class MaxPooling2D(PoolKind):
     keras_class = "MaxPooling2D"
     summary = "Max pooling: keeps the largest value of each window (no parameters)"
     prefix = "pool"
+    short_name = "MaxPool2D"
     aliases = ("MaxPool2D", "MaxPool2d")
 
 

@@ -39,7 +39,11 @@ class Rescaling(LayerKind):
         return dict(scale=_number(config, "scale", class_name), offset=_number(config, "offset", class_name))
 
     def badge(self, params: dict) -> str:
-        return f"x{params['scale']:.3g}"
+        scale = params["scale"]
+        inverse = 1 / scale if scale else 0.0
+        if 0 < scale < 1 and abs(inverse - round(inverse, 1)) < 1e-6 * inverse:
+            return f"÷{round(inverse, 1):g}"  # 1/255 -> ÷255, 1/127.5 -> ÷127.5
+        return f"×{scale:.3g}"
 
 
 KIND = Rescaling()

@@ -12,6 +12,7 @@ class SeparableConv2D(ConvKind):
     summary = ("Separable convolution: a depthwise convolution, then a 1x1 convolution mixing the channels "
                "(fewer parameters than Conv2D)")
     prefix = "sepconv"
+    short_name = "Separable"
     aliases = ("SeparableConv2d", "SeparableConvolution2D")
     fields = (
         FieldDef("filters", "int", 32, "Filters", "output channels of the pointwise (1x1) convolution",

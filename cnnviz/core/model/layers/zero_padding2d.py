@@ -14,6 +14,7 @@ class ZeroPadding2D(LayerKind):
     keras_class = "ZeroPadding2D"
     summary = "Zero padding: adds rows and columns of zeros around each feature map (no parameters)"
     prefix = "zero_pad"
+    short_name = "ZeroPad2D"
     family = "reshape"
     role = "shape"
     fields = (_side("top", "Top", "above"), _side("bottom", "Bottom", "below"),
