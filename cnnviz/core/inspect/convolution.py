@@ -231,16 +231,24 @@ def same_pads(n: int, k: int, s: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
+def dilated_size(k: int, d: int) -> int:
+    """The span of a kernel of k taps with dilation d: ``(k - 1)*d + 1`` (d - 1 holes between taps)."""
+    return (k - 1) * d + 1
+
+
 def pad2d(x: np.ndarray, padding: str, kernel_size: Pair, strides: Pair = 1, *,
-          value: float = 0.0) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+          value: float = 0.0, dilation_rate: Pair = 1) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     """Pad an HWC array as TensorFlow does for a window of ``kernel_size`` moved by ``strides``.
 
     Returns (padded array of shape (H + top + bottom, W + left + right, C), (top, bottom, left, right)).
     'valid' adds nothing; 'same' adds :func:`same_pads` per axis, filled with ``value`` (0 for convolution).
+    With a dilation the window is the dilated span ``(k - 1)*d + 1`` (TensorFlow pads for that span).
     """
     x = _array(x, 3, "x", "height x width x channels; add a channel axis with x[..., None]")
     mode = _padding_mode(padding)
     kh, kw = _pair(kernel_size, "kernel_size")
+    dh, dw = _pair(dilation_rate, "dilation_rate")
+    kh, kw = dilated_size(kh, dh), dilated_size(kw, dw)
     sh, sw = _pair(strides, "strides")
     if mode == "valid":
         return x.copy(), (0, 0, 0, 0)
@@ -261,9 +269,17 @@ def _output_hw(padded_hw: tuple[int, int], window: tuple[int, int], strides: tup
     return out[0], out[1]
 
 
-def _windows(xp: np.ndarray, window: tuple[int, int], strides: tuple[int, int]) -> np.ndarray:
-    """All windows of a padded HWC array: shape (out_h, out_w, C, k_h, k_w), a read-only view."""
-    return sliding_window_view(xp, window, axis=(0, 1))[::strides[0], ::strides[1]]
+def _windows(xp: np.ndarray, window: tuple[int, int], strides: tuple[int, int],
+             dilation: tuple[int, int] = (1, 1)) -> np.ndarray:
+    """All windows of a padded HWC array: shape (out_h, out_w, C, k_h, k_w), a read-only view. With a dilation
+    each window spans ``(k - 1)*d + 1`` cells and keeps every d-th row and column of it (the kernel's taps)."""
+    span = (dilated_size(window[0], dilation[0]), dilated_size(window[1], dilation[1]))
+    return sliding_window_view(xp, span, axis=(0, 1))[::strides[0], ::strides[1], :, ::dilation[0], ::dilation[1]]
+
+
+def dilated_window(window: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int]:
+    """(rows, cols) spanned by a dilated window."""
+    return dilated_size(window[0], dilation[0]), dilated_size(window[1], dilation[1])
 
 
 def check_conv2d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None) -> tuple[np.ndarray, ...]:
@@ -285,21 +301,23 @@ def check_conv2d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None) -> 
 
 
 def conv2d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None = None, strides: Pair = 1,
-           padding: str = "valid", activation: str | None = None) -> np.ndarray:
+           padding: str = "valid", activation: str | None = None, dilation_rate: Pair = 1) -> np.ndarray:
     """What a Keras ``Conv2D`` layer computes for one image: cross-correlation + bias, then the activation.
 
     x: (H, W, C_in); kernel: (k_h, k_w, C_in, C_out); bias: (C_out,) or None (no bias); strides: int or
     (rows, cols); padding 'valid' or 'same' (zeros, TensorFlow's split, see :func:`pad2d`).
     Returns (out_h, out_w, C_out) float64 with ``out[i, j, c] = act(sum(window(i, j) * kernel[..., c]) + b[c])``,
-    window(i, j) being the padded input's rows ``i*s_h .. i*s_h + k_h - 1`` and columns likewise.
+    window(i, j) being the padded input's rows ``i*s_h .. i*s_h + k_h - 1`` and columns likewise; with
+    ``dilation_rate`` d the rows ``i*s_h + a*d_h`` for a = 0 .. k_h - 1 (and columns likewise).
     """
     x, kernel, bias = check_conv2d(x, kernel, bias)
     strides = _pair(strides, "strides")
+    dilation = _pair(dilation_rate, "dilation_rate")
     activation_name(activation)
     window = kernel.shape[:2]
-    xp, _ = pad2d(x, padding, window, strides)
-    _output_hw(xp.shape[:2], window, strides, x.shape[:2], "kernel")
-    pre = np.einsum("ijcab,abco->ijo", _windows(xp, window, strides), kernel) + bias
+    xp, _ = pad2d(x, padding, window, strides, dilation_rate=dilation)
+    _output_hw(xp.shape[:2], dilated_window(window, dilation), strides, x.shape[:2], "kernel")
+    pre = np.einsum("ijcab,abco->ijo", _windows(xp, window, strides, dilation), kernel) + bias
     return activate(pre, activation)
 
 
@@ -327,6 +345,8 @@ def pool2d(x: np.ndarray, pool_size: Pair = 2, strides: Pair | None = None, padd
 
 _STEPPER_NAMES = ("Conv1DStep", "ConvStep", "PoolStep", "Conv2DStepper", "Pool2DStepper", "conv1d_steps",
                   "conv2d_steps", "conv2d_step_at", "pool2d_steps", "pool2d_step_at")
+_DEPTHWISE_NAMES = ("depthwise_conv2d", "separable_conv2d", "DepthwiseStep", "SeparableStep",
+                    "DepthwiseConv2DStepper", "SeparableConv2DStepper")
 
 
 def __getattr__(name: str) -> object:
@@ -335,4 +355,8 @@ def __getattr__(name: str) -> object:
         from cnnviz.core.inspect import stepper
 
         return getattr(stepper, name)
+    if name in _DEPTHWISE_NAMES:
+        from cnnviz.core.inspect import depthwise
+
+        return getattr(depthwise, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnviz.core.inspect.layer_steps import StepRecipe, recipe_for
 from cnnviz.core.inspect.stepper import Conv2DStepper, Pool2DStepper
 
-CONV_KINDS = ("Conv2D",)
+CONV_KINDS = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D")
 POOL_KINDS = {"MaxPooling2D": "max", "AveragePooling2D": "average"}
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
@@ -72,11 +73,12 @@ class FeatureMaps:
 
 def _params(layer) -> dict:
     cfg = layer.get_config()
-    keep = ("kernel_size", "strides", "padding", "activation", "pool_size", "filters", "units", "rate", "use_bias")
+    keep = ("kernel_size", "strides", "padding", "activation", "pool_size", "filters", "units", "rate", "use_bias",
+            "dilation_rate", "depth_multiplier", "groups", "data_format")
     out = {k: cfg[k] for k in keep if k in cfg}
-    for k in ("kernel_size", "strides", "pool_size"):
+    for k in ("kernel_size", "strides", "pool_size", "dilation_rate"):
         if out.get(k) is not None:
-            out[k] = tuple(int(v) for v in out[k])
+            out[k] = (int(out[k]),) * 2 if isinstance(out[k], (int, np.integer)) else tuple(int(v) for v in out[k])
     if out.get("strides") is None and "pool_size" in out:
         out["strides"] = out["pool_size"]
     if isinstance(out.get("activation"), dict):  # a serialised activation object
@@ -123,8 +125,16 @@ class ModelInspector:
         if len(self.class_names) != n:
             self.class_names = tuple(str(i) for i in range(n))
         # Conv weights read once here (the worker thread): views on the GUI thread then never touch TensorFlow,
-        # whose graph tracing on the worker is not safe to overlap with other TensorFlow calls.
-        self._conv_weights = {i.index: self._read_weights(i.index) for i in self.layers if i.is_conv}
+        # whose graph tracing on the worker is not safe to overlap with other TensorFlow calls. The step recipes
+        # (core/inspect/layer_steps: Keras class -> how to step it, or why it cannot be) hold their own copy.
+        self._recipes: dict[int, StepRecipe] = {}
+        for info, ly in zip(self.layers, self._keras_layers):
+            recipe = recipe_for(ly)
+            if recipe is not None and recipe.supported and info.input_index == -2:
+                recipe = recipe.refused("it takes several inputs, and the stepper slides one window over one input")
+            if recipe is not None:
+                self._recipes[info.index] = recipe
+        self._conv_weights = {i.index: self._main_weights(i.index) for i in self.layers if i.is_conv}
         self.param_count = int(model.count_params())
         self._acts = activation_model(model)
         self._forward = tf.function(lambda x: self._acts(x, training=False), reduce_retracing=True)
@@ -148,9 +158,47 @@ class ModelInspector:
         convs = [i for i in self.layers if i.is_conv or (i.is_spatial and not i.is_pool)]
         return convs[-1] if convs else None
 
+    def step_recipe(self, layer: str | int) -> StepRecipe | None:
+        """How the stepper reproduces ``layer`` (or why it cannot: ``recipe.reason``); None for a layer that is
+        no sliding window (Dense, Flatten...). See :mod:`cnnviz.core.inspect.layer_steps`."""
+        return self._recipes.get(self.layer(layer).index)
+
+    def steppable_layers(self) -> list[LayerInfo]:
+        """The layers the Step by step tab lists: those it reproduces and those it explains it cannot."""
+        return [i for i in self.layers if i.index in self._recipes]
+
+    def stepper(self, maps: FeatureMaps, layer: str | int, channel: int = 0):
+        """The stepper of any layer with a supported recipe, over its real input; InspectionError (with the
+        reason) for a layer that cannot be reproduced exactly."""
+        info = self.layer(layer)
+        recipe = self._recipes.get(info.index)
+        if recipe is None:
+            raise InspectionError(f"layer {info.name} ({info.kind}) is not a sliding window: nothing to step")
+        if not recipe.supported:
+            raise InspectionError(recipe.message)
+        return recipe.stepper(self.layer_input(maps, info.index), channel)
+
+    def kernels(self, layer: str | int) -> dict[str, np.ndarray]:
+        """All weights of a stepped layer by Keras name ('kernel', 'depthwise_kernel', 'pointwise_kernel',
+        'bias'), read-only float32."""
+        recipe = self.step_recipe(layer)
+        if recipe is None or not recipe.weights:
+            raise InspectionError(f"layer {self.layer(layer).name} has no kernels")
+        return dict(recipe.weights)
+
+    def _main_weights(self, index: int) -> tuple[np.ndarray, np.ndarray | None]:
+        recipe = self._recipes.get(index)
+        ws = recipe.weights if recipe is not None else {}
+        kernel = ws.get("kernel", ws.get("depthwise_kernel"))
+        if kernel is None:
+            return self._read_weights(index)
+        return kernel, ws.get("bias")
+
     def weights(self, layer: str | int) -> tuple[np.ndarray, np.ndarray | None]:
-        """(kernel, bias) of a Conv2D/Dense layer as float32 numpy; kernel (k_h, k_w, C_in, C_out) for Conv2D.
-        Conv layers' weights are cached (read-only arrays); others are read under the lock."""
+        """(kernel, bias) of a conv/Dense layer as float32 numpy; kernel (k_h, k_w, C_in, C_out) for Conv2D,
+        (k_h, k_w, C_in, depth_multiplier) for DepthwiseConv2D, the depthwise kernel of a SeparableConv2D (its
+        pointwise kernel: :meth:`kernels`). Conv layers' weights are cached (read-only arrays); others are read
+        under the lock."""
         info = self.layer(layer)
         if info.index in self._conv_weights:
             return self._conv_weights[info.index]
@@ -203,21 +251,18 @@ class ModelInspector:
         return maps.image if info.input_index < 0 else maps.outputs[info.input_index]
 
     def conv_stepper(self, maps: FeatureMaps, layer: str | int, out_channel: int = 0) -> Conv2DStepper:
-        """A :class:`Conv2DStepper` over the layer's real input, kernel, bias, stride, padding and activation."""
+        """The stepper of a Conv2D / DepthwiseConv2D / SeparableConv2D over the layer's real input, weights,
+        stride, dilation, padding and activation (see :meth:`stepper`)."""
         info = self.layer(layer)
         if not info.is_conv:
             raise InspectionError(f"layer {info.name} is a {info.kind}, not a Conv2D")
-        kernel, bias = self.weights(info.index)
-        act = info.params.get("activation", "linear")
-        return Conv2DStepper(self.layer_input(maps, info.index), kernel, bias, info.params["strides"],
-                             info.params["padding"], out_channel, "linear" if act == "softmax" else act)
+        return self.stepper(maps, info.index, out_channel)
 
     def pool_stepper(self, maps: FeatureMaps, layer: str | int, channel: int = 0) -> Pool2DStepper:
         info = self.layer(layer)
         if not info.is_pool:
             raise InspectionError(f"layer {info.name} is a {info.kind}, not a pooling layer")
-        return Pool2DStepper(self.layer_input(maps, info.index), info.params["pool_size"], info.params["strides"],
-                             info.params["padding"], POOL_KINDS[info.kind], channel)
+        return self.stepper(maps, info.index, channel)
 
     # -------------------------------------------------------------------------------- why this prediction
     def _class_score(self, outs, class_index):

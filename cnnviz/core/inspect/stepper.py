@@ -15,7 +15,8 @@ from typing import Literal
 import numpy as np
 
 from cnnviz.core.inspect.convolution import (Padding1D, Pair, _check_1d, _output_hw, _pair, _padding_mode,
-                          activate_cell, activation_name, check_conv2d, pad1d, pad2d)
+                                            activate_cell, activation_name, check_conv2d, dilated_window, pad1d,
+                                            pad2d)
 
 Cell = tuple[int, int]
 
@@ -42,6 +43,24 @@ class _ArrayFields:
         return True
 
     __hash__ = None  # type: ignore[assignment]
+
+
+class _Taps:
+    """Where a (possibly dilated) kernel window sits on the padded input: needs ``origin``, ``is_padding``
+    (k_h, k_w) and ``dilation`` (rows, cols)."""
+
+    @property
+    def footprint(self) -> tuple[int, int, int, int]:
+        """(row, col, rows, cols) of the cells the window spans in padded coordinates, holes included."""
+        kh, kw = self.is_padding.shape  # type: ignore[attr-defined]
+        span = dilated_window((kh, kw), self.dilation)  # type: ignore[attr-defined]
+        return (*self.origin, *span)  # type: ignore[attr-defined]
+
+    def taps(self) -> list[Cell]:
+        """Padded (row, col) of every cell the kernel reads, row-major (the holes of a dilation are not)."""
+        kh, kw = self.is_padding.shape  # type: ignore[attr-defined]
+        (r, c), (dh, dw) = self.origin, self.dilation  # type: ignore[attr-defined]
+        return [(r + a * dh, c + b * dw) for a in range(kh) for b in range(kw)]
 
 
 # ------------------------------------------------------------------------------------------------------- 1D
@@ -83,13 +102,15 @@ def conv1d_steps(x: np.ndarray, w: np.ndarray, p: Padding1D = 0, s: int = 1,
 
 # ------------------------------------------------------------------------------------------------------- 2D
 @dataclass(frozen=True, eq=False)
-class ConvStep(_ArrayFields):
+class ConvStep(_Taps, _ArrayFields):
     """One output cell ``(i, j)`` of one output channel of a Conv2D layer.
 
     origin: the window's top-left (row, col) in the padded input; input_origin: the same in input coordinates
-    (negative where the window starts in the padding). window, kernel, products: (k_h, k_w, C_in);
-    is_padding: (k_h, k_w), True for zero-padding cells; channel_sums: (C_in,), the products summed per input
-    channel; total = sum(channel_sums); pre_activation = total + bias; value = activation(pre_activation).
+    (negative where the window starts in the padding). window, kernel, products: (k_h, k_w, C_in), the window
+    holding the input cells under the kernel's taps (with dilation d, every d-th row and column of a span of
+    ``(k - 1)*d + 1``: see :attr:`footprint` and :meth:`taps`); is_padding: (k_h, k_w), True for zero-padding
+    cells; channel_sums: (C_in,), the products summed per input channel; total = sum(channel_sums);
+    pre_activation = total + bias; value = activation(pre_activation).
     """
 
     index: Cell
@@ -106,6 +127,7 @@ class ConvStep(_ArrayFields):
     pre_activation: float
     activation: str
     value: float
+    dilation: Cell = (1, 1)
 
 
 def _check_cell(i: int, j: int, shape: tuple[int, int]) -> tuple[int, int]:
@@ -120,27 +142,43 @@ def _check_index(v: int, n: int, what: str) -> int:
     return int(v)
 
 
+def _padded_input(x: np.ndarray, padding: str, window: tuple[int, int], strides: tuple[int, int],
+                  dilation: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int, int, int], np.ndarray, Cell]:
+    """(padded x, pads, mask of real cells (H_p, W_p), output (rows, cols)) for a dilated window."""
+    padded, pads = pad2d(x, padding, window, strides, dilation_rate=dilation)
+    real = pad2d(np.ones(x.shape[:2] + (1,)), padding, window, strides, dilation_rate=dilation)[0][..., 0] > 0
+    out = _output_hw(padded.shape[:2], dilated_window(window, dilation), strides, x.shape[:2], "kernel")
+    return padded, pads, real, out
+
+
+def _tap_slices(r: int, c: int, window: tuple[int, int], dilation: tuple[int, int]) -> tuple[slice, slice]:
+    """Row and column slices of the padded input under the taps of a window whose top-left is (r, c)."""
+    (kh, kw), (dh, dw) = window, dilation
+    return slice(r, r + (kh - 1) * dh + 1, dh), slice(c, c + (kw - 1) * dw + 1, dw)
+
+
 class Conv2DStepper:
     """Random access to the steps of one output channel of :func:`~cnnviz.core.inspect.convolution.conv2d`.
 
-    x: (H, W, C_in); kernel: (k_h, k_w, C_in, C_out) as Keras stores it; bias: (C_out,) or None. The padded
-    input is computed once, so jumping from cell to cell is cheap. Iterating gives every cell, row-major.
+    x: (H, W, C_in); kernel: (k_h, k_w, C_in, C_out) as Keras stores it; bias: (C_out,) or None;
+    dilation_rate: int or (rows, cols), the step between the kernel's taps (Keras's ``dilation_rate``). The
+    padded input is computed once, so jumping from cell to cell is cheap. Iterating gives every cell, row-major.
     """
 
     def __init__(self, x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None = None, strides: Pair = 1,
-                 padding: str = "valid", out_channel: int = 0, activation: str | None = None) -> None:
+                 padding: str = "valid", out_channel: int = 0, activation: str | None = None,
+                 dilation_rate: Pair = 1) -> None:
         x, kernel, bias = check_conv2d(x, kernel, bias)
         self.out_channel = _check_index(out_channel, kernel.shape[3], "out_channel")
         self.activation = activation_name(activation)
         activate_cell(0.0, self.activation)  # refuses softmax now, not at the first step
         self.strides = _pair(strides, "strides")
+        self.dilation = _pair(dilation_rate, "dilation_rate")
         self.padding = _padding_mode(padding)
         self.kernel = _frozen(kernel[..., self.out_channel])
         self.bias = float(bias[self.out_channel])
-        self.padded, self.pads = pad2d(x, padding, kernel.shape[:2], self.strides)
-        self._real = pad2d(np.ones(x.shape[:2] + (1,)), padding, kernel.shape[:2], self.strides)[0][..., 0] > 0
-        self.output_shape = _output_hw(self.padded.shape[:2], kernel.shape[:2], self.strides, x.shape[:2],
-                                       "kernel")
+        self.padded, self.pads, self._real, self.output_shape = _padded_input(
+            x, padding, kernel.shape[:2], self.strides, self.dilation)
 
     def __len__(self) -> int:
         return self.output_shape[0] * self.output_shape[1]
@@ -153,31 +191,31 @@ class Conv2DStepper:
     def step_at(self, i: int, j: int) -> ConvStep:
         """The step of output cell (i, j); IndexError outside the output."""
         i, j = _check_cell(i, j, self.output_shape)
-        kh, kw = self.kernel.shape[:2]
         r, c = i * self.strides[0], j * self.strides[1]
-        window = self.padded[r:r + kh, c:c + kw]
+        rows, cols = _tap_slices(r, c, self.kernel.shape[:2], self.dilation)
+        window = self.padded[rows, cols]
         products = window * self.kernel
         channel_sums = products.sum(axis=(0, 1))
         total = float(channel_sums.sum())
         pre = total + self.bias
         return ConvStep((i, j), self.out_channel, (r, c), (r - self.pads[0], c - self.pads[2]), _frozen(window),
-                        _frozen(~self._real[r:r + kh, c:c + kw]), self.kernel, _frozen(products),
+                        _frozen(~self._real[rows, cols]), self.kernel, _frozen(products),
                         _frozen(channel_sums), total, self.bias, pre, self.activation,
-                        activate_cell(pre, self.activation))
+                        activate_cell(pre, self.activation), self.dilation)
 
 
 def conv2d_steps(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None = None, strides: Pair = 1,
-                 padding: str = "valid", out_channel: int = 0,
-                 activation: str | None = None) -> Iterator[ConvStep]:
+                 padding: str = "valid", out_channel: int = 0, activation: str | None = None,
+                 dilation_rate: Pair = 1) -> Iterator[ConvStep]:
     """Every :class:`ConvStep` of one output channel, row-major (arguments are checked at the call)."""
-    return iter(Conv2DStepper(x, kernel, bias, strides, padding, out_channel, activation))
+    return iter(Conv2DStepper(x, kernel, bias, strides, padding, out_channel, activation, dilation_rate))
 
 
 def conv2d_step_at(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None = None, strides: Pair = 1,
                    padding: str = "valid", out_channel: int = 0, activation: str | None = None, *,
-                   i: int, j: int) -> ConvStep:
+                   i: int, j: int, dilation_rate: Pair = 1) -> ConvStep:
     """The :class:`ConvStep` of output cell (i, j) (use :class:`Conv2DStepper` to jump around repeatedly)."""
-    return Conv2DStepper(x, kernel, bias, strides, padding, out_channel, activation).step_at(i, j)
+    return Conv2DStepper(x, kernel, bias, strides, padding, out_channel, activation, dilation_rate).step_at(i, j)
 
 
 # -------------------------------------------------------------------------------------------------- pooling
