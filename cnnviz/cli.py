@@ -75,7 +75,7 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 
 
 def _training_config(args: argparse.Namespace):
-    from cnnviz.core.train.training import AugmentConfig, TrainingConfig
+    from cnnviz.core.train.config import AugmentConfig, TrainingConfig
 
     val_count, val_fraction = args.val_count, args.val_fraction
     if val_count is not None and val_fraction is not None:
@@ -86,7 +86,7 @@ def _training_config(args: argparse.Namespace):
                             learning_rate=args.lr, loss=args.loss, seed=args.seed,
                             validation_count=val_count or None, validation_fraction=val_fraction or None,
                             augment=AugmentConfig(args.flip, args.rotation, args.shift, args.brightness,
-                                                  args.contrast))
+                                                  args.contrast), deterministic=args.deterministic)
     problems = config.problems()
     if problems:
         raise CliError("; ".join(problems))
@@ -113,34 +113,44 @@ def cmd_train(args: argparse.Namespace) -> int:
     import signal
     from pathlib import Path
 
+    from cnnviz.core.data.choice import DataChoice
     from cnnviz.core.data.datasets import DatasetError
-    from cnnviz.core.train.experiment import DataChoice, epoch_line, run_experiment
-    from cnnviz.core.train.runs import RunError
     from cnnviz.core.model.spec import SpecError
-    from cnnviz.core.train.training import BatchProgress, EpochResult, TrainingError, TrainingStarted
+    from cnnviz.core.train.events import BatchProgress, EpochResult, TrainingStarted
+    from cnnviz.core.train.run import Run, epoch_line
+    from cnnviz.core.train.runs import RunError
+    from cnnviz.core.train.config import TrainingError
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise CliError(f"--out {out} is a file; give a folder for the run")
     spec = model = None
     config = None
-    data_choice = DataChoice(args.dataset, args.data_dir, args.data_path, args.limit, attribute=args.attribute,
+    image_size = None
+    if args.image_size:
+        try:
+            h, w = (int(v) for v in args.image_size.lower().split("x"))
+        except ValueError:
+            raise CliError(f"--image-size is HxW, e.g. 28x28, not {args.image_size!r}") from None
+        image_size = (h, w)
+    data_choice = DataChoice(args.dataset, args.data_dir, args.data_path, args.limit, image_size=image_size,
+                             color_mode=args.color_mode, attribute=args.attribute,
                              valid_limit=args.celeba_valid_limit, test_limit=args.celeba_test_limit)
     if not data_choice.streamed and (args.attribute or args.celeba_valid_limit is not None
                                      or args.celeba_test_limit is not None):
         raise CliError("--attribute and --celeba-*-limit only apply to --dataset celeba")
     if args.config and not args.resume:
-        from cnnviz.core.train.runs import read_run_config
         from cnnviz.core.model.spec import ModelSpec
-        from cnnviz.core.train.training import TrainingConfig
+        from cnnviz.core.train.config import TrainingConfig
+        from cnnviz.core.train.runs import read_run_config
 
         try:
             saved = read_run_config(args.config)
             spec = ModelSpec.from_dict(saved["spec"])
             config = TrainingConfig.from_dict(saved["training"])
-        except (RunError, SpecError, TrainingError, TypeError) as exc:
+            data_choice = DataChoice.from_dict(saved["data"])
+        except (RunError, SpecError, TrainingError, DatasetError, TypeError) as exc:
             raise CliError(str(exc)) from None
-        data_choice = DataChoice.from_dict(saved["data"])
     elif not args.resume:
         if args.model:
             if args.spec or args.preset:
@@ -194,9 +204,13 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        result = run_experiment(out, model=model, spec=spec, data_choice=data_choice, config=config,
-                                resume=args.resume, overwrite=args.overwrite, emit=emit, strategy=strategy,
-                                session_hook=sessions.append, tensorboard=args.tensorboard)
+        if args.resume:
+            run = Run.resume(out, emit=emit, strategy=strategy, tensorboard=args.tensorboard)
+        else:
+            run = Run.start(out, data=data_choice, config=config, spec=spec, model=model, overwrite=args.overwrite,
+                            emit=emit, strategy=strategy, tensorboard=args.tensorboard, origin="cli")
+        sessions.append(run.session)
+        result = run.execute()
     except (DatasetError, RunError, SpecError, TrainingError) as exc:
         raise CliError(str(exc)) from None
     finally:
@@ -279,7 +293,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="folder holding the dataset's files (else $CNNVIZ_DATA_DIR)")
     p.add_argument("--data-path", help="an npz file, IDX folder or image folder")
     p.add_argument("--limit", "--celeba-train-limit", dest="limit", type=int,
-                   help="use only the first N training images")
+                   help="use only N training images, as the Training tab's 'Images to use': chosen at random with "
+                        "the seed, each class keeping its share, in file order")
+    p.add_argument("--image-size", help="image folders: read the images at HxW (default 28x28)")
+    p.add_argument("--color-mode", choices=["grayscale", "rgb"], default="grayscale",
+                   help="image folders: read the images as grayscale or rgb")
     p.add_argument("--attribute", help="celeba: the attribute to predict (default Male; e.g. Smiling)")
     p.add_argument("--celeba-valid-limit", type=int, help="celeba: use only the first N validation images "
                    "(celeba brings its own validation split; --val-count/--val-fraction do not apply)")
@@ -291,6 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--loss", default="auto", choices=["auto", "sparse_categorical_crossentropy",
                                                       "categorical_crossentropy", "binary_crossentropy"])
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--deterministic", action="store_true",
+                   help="TensorFlow op determinism: bit-identical reruns with the same seed (slower)")
     p.add_argument("--val-count", type=int, help="hold out this many training images for validation")
     p.add_argument("--val-fraction", type=float, help="hold out this fraction (default 0.1)")
     p.add_argument("--flip", action="store_true", help="augment: random horizontal flips")

@@ -177,13 +177,14 @@ def test_streamed_training_stops_on_request_and_survives_a_nan_loss():
     good = [w.copy() for w in session.model.get_weights()]
     session.data = stream(np.full((8, 64, 64, 3), np.inf), np.zeros(8))
     session.emit = lambda e: None
+    session.reset_stop()
     result = session.run(epochs=2)
     assert result.reason == "diverged" and session.epochs_done == 1 and "restored" in result.message
     assert all(np.array_equal(a, b) for a, b in zip(session.model.get_weights(), good))
 
 
 def test_registry_and_run_config_know_celeba():
-    from cnnviz.core.train.experiment import DataChoice
+    from cnnviz.core.data.choice import DataChoice
 
     assert STREAMED_DATASETS["celeba"].input_shape == (64, 64, 3) and STREAMED_DATASETS["celeba"].needs_path
     with pytest.raises(DatasetError, match="celeba_datasets"):

@@ -10,9 +10,10 @@ import pytest
 from cnnviz.core.model.build import build_model
 from cnnviz.core.model.inference import Predictor, evaluate
 from cnnviz.core.model.spec import LayerSpec, ModelSpec
-from cnnviz.core.train.training import (AugmentConfig, BatchProgress, EpochResult, PreparedData, TrainingConfig,
-                                  TrainingError, TrainingSession, TrainingStarted, augment_batch,
-                                  compatibility_problems)
+from cnnviz.core.train.config import AugmentConfig, TrainingConfig, TrainingError, augment_batch, compatibility_problems
+from cnnviz.core.train.events import BatchProgress, EpochResult, TrainingFinished, TrainingStarted
+from cnnviz.core.train.prepared import PreparedData
+from cnnviz.core.train.session import TrainingSession
 
 pytestmark = pytest.mark.slow
 L = LayerSpec.make
@@ -82,6 +83,8 @@ def test_stop_mid_run_keeps_weights_and_history_and_train_more_continues():
     assert all(np.array_equal(a, b) for a, b in zip(weights, session.last_good_weights))
     events = []
     session.emit = events.append
+    assert session.stop_requested                       # the session never forgets a stop by itself
+    session.reset_stop()                                # the caller starts something new
     again = session.run(epochs=2)
     assert again.reason == "completed" and session.epochs_done == 4
     assert [e.epoch for e in events if isinstance(e, EpochResult)] == [2, 3]
@@ -175,3 +178,35 @@ def test_config_round_trips_and_refuses_unknown_keys():
     assert TrainingConfig.from_dict(cfg.to_dict()) == cfg
     with pytest.raises(TrainingError, match="unknown training setting"):
         TrainingConfig.from_dict({"epochz": 3})
+
+
+def test_a_stop_requested_before_the_run_is_honoured_without_training():
+    events = []
+    session = TrainingSession(build_model(tiny_spec()), bars_data(), TrainingConfig(batch_size=16, epochs=3),
+                              events.append)
+    before = [w.copy() for w in session.model.get_weights()]
+    session.request_stop()
+    result = session.run()
+    assert result == TrainingFinished("stopped", 0, "stopped before the run began") and events == [result]
+    assert session.epochs_done == 0
+    assert all(np.array_equal(a, b) for a, b in zip(session.model.get_weights(), before))
+    assert session.run().reason == "stopped"            # still asked: a second run does not clear it
+    session.reset_stop()
+    assert session.run(epochs=1).reason == "completed" and session.epochs_done == 1
+
+
+def test_a_stop_during_the_run_is_honoured_by_the_session_within_a_batch():
+    session = None
+    seen = []
+
+    def emit(event):
+        if isinstance(event, BatchProgress):
+            seen.append(event.batch)
+            if event.batch == 3:
+                session.request_stop()
+
+    session = TrainingSession(build_model(tiny_spec()), bars_data(), TrainingConfig(batch_size=8, epochs=5), emit,
+                              batch_interval_s=0.0)
+    result = session.run()
+    # no batch after the one that asked; Keras still ends the (partial) epoch, which the history keeps
+    assert result.reason == "stopped" and seen == [1, 2, 3] and session.epochs_done == 1

@@ -279,11 +279,12 @@ def class_names_for(attribute: str) -> tuple[str, str]:
 
 
 def select(index: CelebAIndex, attribute: str = DEFAULT_ATTRIBUTE, *, train_limit: int | None = None,
-           valid_limit: int | None = None, test_limit: int | None = None):
+           valid_limit: int | None = None, test_limit: int | None = None, selection_seed: int | None = None):
     """File paths and 0/1 labels per split: ``({split: (paths (n,) str, labels (n,) int64)}, CelebAInfo)``.
 
     Each limit keeps the first N images of its partition in file order (the classic recipe: 16,000 train,
-    1,000 valid); None keeps all. Raises CelebAError for an unknown attribute, a bad limit, no training
+    1,000 valid); None keeps all. With ``selection_seed`` the train limit follows the runs' "images to use" rule
+    instead (cnnviz.core.data.selection: seeded random, stratified by the attribute, in file order). Raises CelebAError for an unknown attribute, a bad limit, no training
     images, or images listed but absent from the image folder (only the chosen images are checked).
     """
     column = index.attribute_column(attribute)
@@ -295,7 +296,15 @@ def select(index: CelebAIndex, attribute: str = DEFAULT_ATTRIBUTE, *, train_limi
     chosen: dict[str, np.ndarray] = {}
     for value, split in enumerate(SPLITS):
         rows = np.flatnonzero(index.partition == value)
-        chosen[split] = rows if limits[split] is None else rows[:int(limits[split])]
+        if limits[split] is None:
+            chosen[split] = rows
+        elif split == "train" and selection_seed is not None and int(limits[split]) >= 2:
+            from cnnviz.core.data.selection import choose_training_images
+
+            keep = choose_training_images(index.attributes[rows, column], int(limits[split]), selection_seed)
+            chosen[split] = rows if keep is None else rows[keep]
+        else:
+            chosen[split] = rows[:int(limits[split])]
     if len(chosen["train"]) == 0:
         raise CelebAError(f"{index.partition_file.name} puts no images in the training partition (0)"
                           + (" or the train limit is 0" if limits["train"] == 0 else "") + ".")
@@ -306,8 +315,13 @@ def select(index: CelebAIndex, attribute: str = DEFAULT_ATTRIBUTE, *, train_limi
         out[split] = (paths, index.attributes[rows, column].astype(np.int64))
     counts = {s: int(len(chosen[s])) for s in SPLITS}
     positives = {s: int(out[s][1].sum()) for s in SPLITS}
-    shown = ", ".join(f"{counts[s]:,} {s}" + (f" (first {limits[s]:,})" if limits[s] is not None else "")
-                      for s in SPLITS)
+    def how(s: str) -> str:
+        if limits[s] is None:
+            return ""
+        return " (chosen at random, stratified)" if s == "train" and selection_seed is not None else \
+            f" (first {limits[s]:,})"
+
+    shown = ", ".join(f"{counts[s]:,} {s}" + how(s) for s in SPLITS)
     h, w = IMAGE_SIZE
     info = CelebAInfo(str(index.folder), attribute, class_names_for(attribute), counts, positives, (h, w, 3),
                       CROP_SIZE, f"CelebA in {index.folder} ({index.image_dir.name}/, {index.attr_file.name}, "
@@ -407,7 +421,8 @@ def make_pipeline(paths: np.ndarray, labels: np.ndarray, *, train: bool, seed: i
 
 def celeba_datasets(folder: str | os.PathLike | CelebAIndex, attribute: str = DEFAULT_ATTRIBUTE,
                     train_limit: int | None = None, valid_limit: int | None = None, test_limit: int | None = None,
-                    batch_size: int | None = 32, seed: int = 1, progress: Progress | None = None):
+                    batch_size: int | None = 32, seed: int = 1, progress: Progress | None = None,
+                    selection_seed: int | None = None):
     """``(train_ds, valid_ds, test_ds, info)`` for predicting ``attribute`` from CelebA faces in ``folder``.
 
     Elements: images float32 (64, 64, 3) in 0..1 (batched NHWC with ``batch_size``; None: unbatched), labels
@@ -415,7 +430,8 @@ def celeba_datasets(folder: str | os.PathLike | CelebAIndex, attribute: str = DE
     for the limits and :func:`read_index` for ``progress``; raises CelebAError (a DatasetError).
     """
     index = folder if isinstance(folder, CelebAIndex) else read_index(folder, progress)
-    splits, info = select(index, attribute, train_limit=train_limit, valid_limit=valid_limit, test_limit=test_limit)
+    splits, info = select(index, attribute, train_limit=train_limit, valid_limit=valid_limit, test_limit=test_limit,
+                          selection_seed=selection_seed)
     pipes = [make_pipeline(*splits[s], train=(s == "train"), seed=seed, batch_size=batch_size) for s in SPLITS]
     return (*pipes, info)
 
@@ -425,31 +441,14 @@ def evaluate_dataset(predictor, dataset, num_classes: int = 2, threshold: float 
 
     ``predictor``: a Predictor or a keras.Model. Only outputs and labels are kept, not the images. Returns an
     :class:`~cnnviz.core.model.inference.Evaluation` (one sigmoid unit: class 1 when p >= ``threshold``).
+    The same evaluation as a run's (cnnviz.core.train.evaluation.evaluate_batches).
     """
-    from cnnviz.core.model.inference import Predictor, evaluate
+    from cnnviz.core.train.evaluation import evaluate_batches
 
-    if not isinstance(predictor, Predictor):
-        predictor = Predictor(predictor)
     if len(dataset.element_spec[0].shape) == 3:
         dataset = dataset.batch(256)
-    outputs, labels = [], []
-    for x, y in dataset:
-        outputs.append(predictor(x))
-        labels.append(np.asarray(y).reshape(-1))
-    units = int(predictor.model.outputs[0].shape[-1])
-    out = np.concatenate(outputs) if outputs else np.zeros((0, units), np.float32)
-    y = np.concatenate(labels).astype(np.int64) if labels else np.zeros(0, np.int64)
-    return evaluate(_Recorded(out), np.arange(len(y)), y, num_classes, threshold)
-
-
-class _Recorded:
-    """Stands in for a Predictor whose outputs were already computed: ``evaluate`` indexes them."""
-
-    def __init__(self, outputs: np.ndarray) -> None:
-        self.outputs = outputs
-
-    def predict_batched(self, idx: np.ndarray, batch_size: int = 512) -> np.ndarray:
-        return self.outputs[idx]
+    return evaluate_batches(predictor, ((np.asarray(x, np.float32), np.asarray(y)) for x, y in dataset),
+                            num_classes, threshold)
 
 
 # ------------------------------------------------------------------------------------------------ for training
@@ -483,8 +482,8 @@ class CelebAData:
         return self.info.input_shape
 
     def streamed(self):
-        """The training session's view: :class:`cnnviz.core.train.training.StreamedData`."""
-        from cnnviz.core.train.training import StreamedData
+        """The training session's view: :class:`cnnviz.core.train.prepared.StreamedData`."""
+        from cnnviz.core.train.prepared import StreamedData
 
         c = self.info.counts
         return StreamedData(self.train, self.valid if c["valid"] else None, c["train"], c["valid"],
@@ -493,8 +492,9 @@ class CelebAData:
 
 def load_celeba(folder: str | os.PathLike | CelebAIndex, attribute: str = DEFAULT_ATTRIBUTE, *,
                 train_limit: int | None = None, valid_limit: int | None = None, test_limit: int | None = None,
-                seed: int = 1, progress: Progress | None = None) -> CelebAData:
+                seed: int = 1, progress: Progress | None = None, selection_seed: int | None = None) -> CelebAData:
     """:func:`celeba_datasets` unbatched, wrapped as :class:`CelebAData`."""
     train, valid, test, info = celeba_datasets(folder, attribute, train_limit, valid_limit, test_limit,
-                                               batch_size=None, seed=seed, progress=progress)
+                                               batch_size=None, seed=seed, progress=progress,
+                                               selection_seed=selection_seed)
     return CelebAData(train, valid, test, info)

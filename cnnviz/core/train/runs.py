@@ -28,6 +28,41 @@ from cnnviz.core.io.files import atomic_path, atomic_write_text
 
 RUN_SCHEMA = "cnnviz.run"
 RUN_SCHEMA_VERSION = 1
+RUNS_DIR_ENV = "CNNVIZ_RUNS_DIR"
+
+
+def app_runs_dir() -> Path:
+    """Where the app keeps the run folders of the Training tab: ``$CNNVIZ_RUNS_DIR`` if set, else
+    ``platformdirs.user_data_dir("cnnviz")/runs`` (Linux ~/.local/share/cnnviz/runs, macOS ~/Library/Application
+    Support/cnnviz/runs, Windows %LOCALAPPDATA%\\cnnviz\\runs). Not created here."""
+    env = os.environ.get(RUNS_DIR_ENV)
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("cnnviz", appauthor=False)) / "runs"
+
+
+def new_run_folder(model_name: str, parent: str | os.PathLike | None = None) -> Path:
+    """A new, not yet existing folder ``<parent>/<YYYYmmdd-HHMMSS>-<model>`` (``-2``, ``-3``... when taken)."""
+    parent = Path(parent) if parent is not None else app_runs_dir()
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in (model_name or "model")).strip("._") or "model"
+    base = f"{time.strftime('%Y%m%d-%H%M%S')}-{safe[:60]}"
+    path, n = parent / base, 1
+    while path.exists():
+        n += 1
+        path = parent / f"{base}-{n}"
+    return path
+
+
+def list_runs(parent: str | os.PathLike | None = None) -> list[Path]:
+    """The run folders directly inside ``parent`` (default: :func:`app_runs_dir`), oldest first by name."""
+    parent = Path(parent) if parent is not None else app_runs_dir()
+    try:
+        children = sorted(parent.iterdir())
+    except OSError:
+        return []
+    return [c for c in children if c.is_dir() and (c / "state.json").is_file() and (c / "config.json").is_file()]
 
 
 class RunError(ValueError):
@@ -166,6 +201,13 @@ class RunDirectory:
             os.fsync(fh.fileno())
         self.write_state("running", epochs_done=record["epoch"] + 1,
                          **({"best_epoch": record["epoch"]} if is_best else {}))
+
+    def update_training_epochs(self, epochs: int) -> None:
+        """Record in config.json that the run now aims at ``epochs`` in all ("train more"), so ``--resume``
+        continues to there."""
+        config = self.read_json("config.json")
+        config["training"]["epochs"] = int(epochs)
+        _write_json(self.path / "config.json", config)
 
     def write_metrics(self, metrics: dict[str, Any]) -> None:
         _write_json(self.path / "metrics.json", metrics)
