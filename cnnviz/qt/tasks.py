@@ -1,61 +1,69 @@
-"""Run one blocking call (import a model, export, load a dataset) on a pool thread and get the result back in
-the GUI thread as a signal. Errors come back as a message, never as a silent dead thread.
+"""Numbered tasks on a SerialWorker, for panels that match results by number (the Training tab's data box).
 
-    task = Task(load_model_file, path)
-    task.finished.connect(self._on_import_finished)   # a @Slot(object) of a GUI-thread QObject
-    task.failed.connect(self._on_import_failed)       # a @Slot(str)
-    task.start()
+    runner = TaskRunner("training-setup", parent)
+    runner.task_done.connect(self._on_tasks_task_done)       # @Slot(int, object)
+    runner.task_failed.connect(self._on_tasks_task_failed)   # @Slot(int, str, str): message, traceback
+    token = runner.submit(load_dataset, "mnist")
+
+Tasks run one after another, none is coalesced (every call reports, under its number). It is the same pattern
+as every other piece of background work (cnnviz.qt.concurrency); new code uses a JobClient directly.
 """
 from __future__ import annotations
 
-import traceback
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal, Slot
 
-_RUNNING: set["Task"] = set()  # keeps tasks (and their signal objects) alive until they report
-
-
-class _Runnable(QRunnable):
-    def __init__(self, task: "Task") -> None:
-        super().__init__()
-        self.task = task
-        self.setAutoDelete(True)
-
-    def run(self) -> None:
-        task = self.task
-        try:
-            result = task.fn(*task.args, **task.kwargs)
-        except Exception as exc:  # noqa: BLE001 - reported to the user
-            message = str(exc) or type(exc).__name__
-            if not isinstance(exc, (ValueError, OSError, RuntimeError)):
-                message = f"{type(exc).__name__}: {message}\n\n{traceback.format_exc()}"
-            task.failed.emit(message)
-        else:
-            task.finished.emit(result)
+from .concurrency import JobClient, SerialWorker
 
 
-class Task(QObject):
-    """A call to run on QThreadPool.globalInstance(); emits ``finished(result)`` or ``failed(message)`` once."""
+class TaskRunner(QObject):
+    """One SerialWorker (its own, or the ``worker`` given) running submitted callables in order; results come
+    back as ``task_done(token, result)`` / ``task_failed(token, message, details)`` in the GUI thread."""
 
-    finished = Signal(object)
-    failed = Signal(str)
+    task_done = Signal(int, object)
+    task_failed = Signal(int, str, str)
 
-    def __init__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        super().__init__()
-        self.fn, self.args, self.kwargs = fn, args, kwargs
-        self.finished.connect(self._on_done)
-        self.failed.connect(self._on_done)
+    def __init__(self, name: str = "tasks", parent: QObject | None = None, worker: SerialWorker | None = None) -> None:
+        super().__init__(parent)
+        self._name = name
+        self._given = worker
+        self._client: JobClient | None = None
+        self._next = 0
 
-    def start(self) -> "Task":
-        _RUNNING.add(self)
-        QThreadPool.globalInstance().start(_Runnable(self))
-        return self
+    def _ensure_client(self) -> JobClient:
+        if self._client is None or self._client.executor.closed:
+            worker = self._given if self._given is not None else SerialWorker(self._name, self)
+            self._client = JobClient(worker, self)
+            self._client.finished.connect(self._on_client_finished)
+            self._client.failed.connect(self._on_client_failed)
+        return self._client
 
-    def _on_done(self, *_: Any) -> None:
-        _RUNNING.discard(self)
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> int:
+        """Queue ``fn(*args, **kwargs)``; returns the token that its result signal carries."""
+        self._next += 1
+        token = self._next
+        self._ensure_client().submit(f"task-{token}", fn, *args, **kwargs)
+        return token
 
+    def busy(self) -> bool:
+        return self._client is not None and self._client.busy()
 
-def wait_for_tasks(msecs: int = 30000) -> bool:
-    """Block until every pool task has finished (at shutdown and in tests)."""
-    return QThreadPool.globalInstance().waitForDone(msecs)
+    @Slot(str, object)
+    def _on_client_finished(self, key: str, result: object) -> None:
+        self.task_done.emit(int(key.rsplit("-", 1)[1]), result)
+
+    @Slot(str, str, str)
+    def _on_client_failed(self, key: str, message: str, details: str) -> None:
+        self.task_failed.emit(int(key.rsplit("-", 1)[1]), message, details)
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        """Let the running task finish (it is told to cancel), drop queued ones, stop the thread if it is this
+        runner's own. False if it did not stop in time. A later submit starts a fresh thread."""
+        if self._client is None:
+            return True
+        if self._given is not None:
+            self._client.cancel_all()
+            return True
+        return self._client.executor.shutdown(timeout_ms)
+

@@ -3,8 +3,9 @@
 * :class:`EventBridge` lives in the GUI thread and is the ``emit`` callable a core object is given. Calling it
   from any thread emits a Qt signal; receivers in the GUI thread get it queued (Qt picks a queued connection
   because the emitting thread is not theirs). Receivers are ``@Slot`` methods, never lambdas.
-* :class:`TaskRunner` runs plain callables one after another on its own QThread (loading a dataset, an
-  augmentation preview) and reports ``task_done(token, result)`` / ``task_failed(token, message, details)``.
+* :class:`TaskRunner` (cnnviz.qt.tasks, re-exported here) runs plain callables one after another on a
+  SerialWorker (loading a dataset, an augmentation preview) and reports ``task_done(token, result)`` /
+  ``task_failed(token, message, details)``.
 * :class:`TrainingRunner` owns the training thread and a :class:`TrainingWorker` moved to it; the worker builds
   the Keras model (importing TensorFlow there), runs :class:`~cnnviz.core.train.training.TrainingSession`, records
   epoch-end snapshots and evaluates on the test set. Stop is a thread-safe flag, not a queued call.
@@ -57,62 +58,8 @@ class TrainingEventBridge(EventBridge):
 
 
 # ---------------------------------------------------------------------------------------------- task runner
-class _TaskWorker(QObject):
-    done = Signal(int, object)
-    failed = Signal(int, str, str)
-
-    @Slot(int, object)
-    def run(self, token: int, call: object) -> None:
-        if QThread.currentThread().isInterruptionRequested():
-            return  # shutting down: drop queued work
-        try:
-            result = call()  # type: ignore[operator]
-        except Exception as exc:  # noqa: BLE001 - reported to the GUI, never swallowed
-            self.failed.emit(token, _message(exc), traceback.format_exc())
-        else:
-            self.done.emit(token, result)
-
-
-class TaskRunner(QObject):
-    """One QThread that runs submitted callables in order; results come back as signals in the GUI thread."""
-
-    task_done = Signal(int, object)
-    task_failed = Signal(int, str, str)
-    _submitted = Signal(int, object)
-
-    def __init__(self, name: str = "tasks", parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._name = name
-        self._thread: QThread | None = None
-        self._worker: _TaskWorker | None = None
-        self._next = 0
-
-    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> int:
-        """Queue ``fn(*args, **kwargs)``; returns a token that the result signals carry."""
-        if self._thread is None:
-            self._thread = QThread(self)
-            self._thread.setObjectName(self._name)
-            self._worker = _TaskWorker()
-            self._worker.moveToThread(self._thread)
-            self._submitted.connect(self._worker.run)
-            self._worker.done.connect(self.task_done)
-            self._worker.failed.connect(self.task_failed)
-            self._thread.finished.connect(self._worker.deleteLater)
-            self._thread.start()
-        self._next += 1
-        self._submitted.emit(self._next, lambda: fn(*args, **kwargs))
-        return self._next
-
-    def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Let the running task finish, drop queued ones, stop the thread. False if it did not stop in time."""
-        if self._thread is None:
-            return True
-        self._thread.requestInterruption()
-        self._thread.quit()
-        if not self._thread.wait(timeout_ms):
-            return False
-        self._thread = self._worker = None
-        return True
+# TaskRunner moved to cnnviz.qt.tasks (on a cnnviz.qt.concurrency.SerialWorker); re-exported for the training tab.
+from cnnviz.qt.tasks import TaskRunner  # noqa: E402,F401
 
 
 # ---------------------------------------------------------------------------------------------- training
