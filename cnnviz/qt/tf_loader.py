@@ -1,71 +1,57 @@
-"""Imports TensorFlow on a worker thread and reports when it is ready (or failed)."""
+"""Imports TensorFlow on the interactive TensorFlow lane (cnnviz.qt.concurrency) and reports when it is ready.
+
+Importing on the lane that then runs the Draw tab's and the inspector's TensorFlow work means the import is
+simply the first job there: later jobs queue behind it instead of racing it.
+"""
 from __future__ import annotations
 
-import traceback
+from PySide6.QtCore import QObject, Signal, Slot
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from .concurrency import JobClient, SerialWorker
 
 
-class _ImportWorker(QObject):
-    finished = Signal(float)
-    failed = Signal(str)
+def _import() -> float:
+    from cnnviz.core.tf_runtime import import_tensorflow
 
-    @Slot()
-    def run(self) -> None:
-        try:
-            from cnnviz.core.tf_runtime import import_tensorflow
-
-            seconds = import_tensorflow()
-        except Exception as exc:  # noqa: BLE001 - shown to the user, never swallowed
-            self.failed.emit(f"TensorFlow could not be loaded: {exc}\n\n{traceback.format_exc()}")
-        else:
-            self.finished.emit(seconds)
+    return import_tensorflow()
 
 
 class TensorFlowLoader(QObject):
-    """Owns the import thread. ``ready(seconds)`` or ``failed(message)`` is emitted once, in the GUI thread."""
+    """``ready(seconds)`` or ``failed(message)`` is emitted once, in the GUI thread. Without a ``worker`` it
+    makes (and owns) a SerialWorker of its own."""
 
     ready = Signal(float)
     failed = Signal(str)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, worker: SerialWorker | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._thread: QThread | None = None
-        self._worker: _ImportWorker | None = None
+        self._own = worker is None
+        self.worker = SerialWorker("tensorflow-import", self) if worker is None else worker
+        self._jobs = JobClient(self.worker, self)
+        self._jobs.finished.connect(self._on_jobs_finished)
+        self._jobs.failed.connect(self._on_jobs_failed)
         self.is_ready = False
+        self._started = False
 
     def start(self) -> None:
-        if self._thread is not None or self.is_ready:
+        if self._started or self.is_ready:
             return
-        self._thread = QThread(self)
-        self._thread.setObjectName("tensorflow-import")
-        self._worker = _ImportWorker()
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._worker.finished.connect(self._on_worker_finished)
-        self._worker.failed.connect(self._on_worker_failed)
-        self._thread.start()
+        self._started = True
+        self._jobs.submit("import", _import)
 
-    @Slot(float)
-    def _on_worker_finished(self, seconds: float) -> None:
+    def busy(self) -> bool:
+        return self._jobs.busy()
+
+    @Slot(str, object)
+    def _on_jobs_finished(self, _key: str, seconds: float) -> None:
         self.is_ready = True
-        self._stop_thread()
-        self.ready.emit(seconds)
+        self.ready.emit(float(seconds))
 
-    @Slot(str)
-    def _on_worker_failed(self, message: str) -> None:
-        self._stop_thread()
-        self.failed.emit(message)
+    @Slot(str, str, str)
+    def _on_jobs_failed(self, _key: str, message: str, details: str) -> None:
+        self._started = False
+        self.failed.emit(f"TensorFlow could not be loaded: {message}\n\n{details}")
 
-    def _stop_thread(self) -> None:
-        if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait()
-            self._thread = None
-            self._worker = None
-
-    def wait(self, msecs: int = 60000) -> bool:
-        """Block until the import finished (for shutdown and tests)."""
-        if self._thread is None:
-            return True
-        return self._thread.wait(msecs)
+    def shutdown(self, timeout_ms: int = 60000) -> bool:
+        """Stop the worker if it is this loader's own (the app's lanes are stopped by their registry)."""
+        return self.worker.shutdown(timeout_ms) if self._own else True

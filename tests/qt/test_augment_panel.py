@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from cnnviz.core.data.augment_preview import (LECTURE_TRANSFORMS, adjust_contrast, crop_box, evaluation_view,
@@ -18,7 +17,7 @@ from cnnviz.qt.augment.faces import SYNTHETIC_NOTE, synthetic_face
 from cnnviz.qt.augment.tiles import LOADING
 from celeba_miniature import make_celeba
 
-TIMEOUT = 90_000   # ms: the first Task imports TensorFlow (seconds on a shared 2-core machine)
+TIMEOUT = 90_000   # ms: the first job imports TensorFlow (seconds on a shared 2-core machine)
 
 
 def _squash(code: str) -> str:
@@ -37,8 +36,8 @@ def panel(qtbot):
     widget.show()
     qtbot.waitExposed(widget)
     yield widget
-    # pytest-qt has closed the widget by now; a Task still running would outlive the test
-    assert QThreadPool.globalInstance().waitForDone(TIMEOUT), "a Task was left running"
+    # a job still running would outlive the test (and the autouse fixture would fail it)
+    assert widget.shutdown(TIMEOUT), "a background job was left running"
 
 
 @pytest.fixture
@@ -79,7 +78,7 @@ def test_a_new_panel_says_loading_until_the_first_result(qtbot):
         pass
     _idle(qtbot, widget)
     assert widget.tiles["contrast"].array is not None and not widget.status.isVisibleTo(widget)
-    assert QThreadPool.globalInstance().waitForDone(TIMEOUT)
+    assert widget.shutdown(TIMEOUT)
 
 
 def test_changing_a_parameter_updates_its_tile_and_its_code(qtbot, panel):

@@ -29,7 +29,8 @@ def panel(qtbot):
         with qtbot.waitSignal(widget.model_changed, timeout=MODEL_TIMEOUT):
             pass
     yield widget
-    assert widget.wait_for_loader(MODEL_TIMEOUT), "a model-loading thread was left running"
+    assert widget.wait_for_loader(MODEL_TIMEOUT), "a model was still being prepared"
+    assert widget.shutdown(MODEL_TIMEOUT), "a model-loading thread was left running"
 
 
 def _widget_point(canvas: DrawingCanvas, x: float, y: float) -> QPoint:

@@ -34,8 +34,8 @@ def panel(qapp):
         _wait(p.maps_ready)
     assert not p.error_label.text(), p.error_label.text()
     yield p
-    p.shutdown()
-    assert not p.controller._thread.isRunning()
+    assert p.shutdown()
+    assert not p.controller.worker.is_running()
     p.deleteLater()
 
 
@@ -235,6 +235,8 @@ def test_training_replay_shows_snapshots(panel, qtbot):
     assert panel.replay.slider.isEnabled()
     assert len(panel.replay.kernels.tiles) == 32 * 2  # 32 filters x (1 input channel + bias)
     assert len(panel.replay.maps.tiles) == 32
+    panel.tabs.setCurrentWidget(panel.feature_maps)  # a hidden replay stops polling its store
+    assert not panel.replay.timer.isActive()
 
 
 def test_set_model_and_set_image(panel, qtbot):

@@ -3,8 +3,9 @@
 For one face (synthetic, from a file or from a CelebA folder) every ``tf.image`` transformation of the lecture
 is shown beside the original with its parameters adjustable and its TensorFlow call written out; below, the
 64x64 views the training pipeline makes (random crop, resize, random flip; reproducible from a seed) and the
-one view evaluation makes (centre crop, resize). All TensorFlow work runs in :class:`~cnnviz.qt.tasks.Task`\\ s:
-at most one at a time, requests made meanwhile are merged and run next, so dragging a slider never queues up.
+one view evaluation makes (centre crop, resize). All TensorFlow work runs on the app's TensorFlow lane
+(cnnviz.qt.concurrency), one job per picture keyed by its name: a newer request for a picture replaces one still
+waiting, so dragging a slider never queues up.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushBut
 
 from cnnviz.core.data.augment_preview import evaluation_view, random_augmented
 
-from ..tasks import Task
+from ..concurrency import JobClient
+from ..state import AppState
 from .faces import SYNTHETIC_NOTE, as_rgb_uint8
 from .jobs import NOTES, PARAMS, TRANSFORMS, JobError, central_crop_region, code_for, param_range, run_jobs
 from .model_views import ModelViews
@@ -39,12 +41,15 @@ class AugmentPanel(QWidget):
 
     results_shown = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, state: AppState | None = None) -> None:
         super().__init__(parent)
+        self.state = state if state is not None else AppState(parent=self)
         self.image: np.ndarray | None = None
         self._generation = 0
-        self._pending: dict[str, tuple] = {}
-        self._task: Task | None = None
+        self._pending: dict[str, tuple] = {}   # requested before the panel was first shown
+        self._jobs = JobClient(self.state.background.tf, self)
+        self._jobs.finished.connect(self._on_jobs_finished)
+        self._jobs.failed.connect(self._on_jobs_failed)
         self._started = False             # computing starts when the panel is first shown
         self._loaded = False              # a first result came back (TensorFlow is ready)
         self._scale = 1.0
@@ -59,7 +64,7 @@ class AugmentPanel(QWidget):
 
     # ----------------------------------------------------------------------------------------------- build
     def _build(self) -> None:
-        self.source = FaceSource()
+        self.source = FaceSource(pool=self.state.background.io)
         self.source.image_chosen.connect(self._on_source_image_chosen)
         intro = QLabel(INTRO)
         intro.setWordWrap(True)
@@ -156,7 +161,13 @@ class AugmentPanel(QWidget):
 
     def is_busy(self) -> bool:
         """True while pictures are being computed or wait to be (including reading a CelebA index)."""
-        return self._task is not None or bool(self._pending) or self.source.is_busy()
+        return self._jobs.busy() or bool(self._pending) or self.source.is_busy()
+
+    def shutdown(self, timeout_ms: int = 30000) -> bool:
+        """Drop this panel's jobs (and stop the lanes when the panel made them itself)."""
+        self._jobs.cancel_all()
+        ok = self.source.shutdown(timeout_ms)
+        return self.state.shutdown_own_background(timeout_ms) and ok
 
     # ------------------------------------------------------------------------------------------- compute
     def _job(self, key: str) -> tuple:
@@ -176,25 +187,22 @@ class AugmentPanel(QWidget):
         self._start_next()
 
     def _start_next(self) -> None:
-        if self._task is not None or not self._pending or not self._started or self.image is None:
+        if not self._pending or not self._started or self.image is None:
             return
         jobs, self._pending = self._pending, {}
-        self._task = Task(run_jobs, self.image, jobs, self._generation)
-        self._task.finished.connect(self._on_jobs_finished)
-        self._task.failed.connect(self._on_jobs_failed)
-        self._task.start()
+        for key, job in jobs.items():
+            self._jobs.submit(key, run_jobs, self.image, {key: job}, self._generation)
 
-    @Slot(object)
-    def _on_jobs_finished(self, result) -> None:
-        self._task = None
+    @Slot(str, object)
+    def _on_jobs_finished(self, _key: str, result) -> None:
         generation, outputs = result
         if generation == self._generation:
             for key, out in outputs.items():
-                if key == "random" and key not in self._pending:
+                if key == "random":
                     self.model_views.show_random(out)
                 elif key == "eval":
                     self.model_views.show_eval(out)
-                elif key in KEYS and key not in self._pending:
+                elif key in KEYS:
                     self._show(self.tiles[key], out)
                     if not isinstance(out, JobError):
                         self.cards[key].size_label.setText(_shape_text(out.shape))
@@ -203,16 +211,13 @@ class AugmentPanel(QWidget):
             if not self._loaded:
                 self._loaded = True
                 self.status.hide()
-        self._start_next()
         self.results_shown.emit()
 
-    @Slot(str)
-    def _on_jobs_failed(self, message: str) -> None:
-        self._task = None
+    @Slot(str, str, str)
+    def _on_jobs_failed(self, _key: str, message: str, _details: str) -> None:
         self.status.setText(f"The transformations could not be computed: {message}")
         self.status.setStyleSheet(ERROR_STYLE)
         self.status.show()
-        self._start_next()
 
     @staticmethod
     def _show(tile: ImageTile, out) -> None:
@@ -328,8 +333,6 @@ if __name__ == "__main__":   # a preview of the panel: python -m cnnviz.qt.augme
 
     from PySide6.QtWidgets import QApplication
 
-    from ..tasks import wait_for_tasks
-
     app = QApplication.instance() or QApplication(sys.argv)
     panel = AugmentPanel()
     panel.resize(1300, 900)
@@ -339,6 +342,6 @@ if __name__ == "__main__":   # a preview of the panel: python -m cnnviz.qt.augme
             app.processEvents()
         app.processEvents()
         panel.grab().save(sys.argv[1])
-        wait_for_tasks()
+        panel.shutdown()
     else:
         app.exec()

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QMessag
 
 from cnnviz.core.data.celeba import read_index
 
-from ..tasks import Task
+from ..concurrency import IOPool, JobClient
 from .faces import SYNTHETIC_NOTE, ImageReadError, celeba_caption, read_rgb, synthetic_face
 from .tiles import ERROR_STYLE, NOTE_STYLE
 
@@ -26,10 +26,14 @@ class FaceSource(QWidget):
     celeba_opened = Signal(int)         # number of images in the folder's index
     celeba_failed = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, pool: IOPool | None = None) -> None:
         super().__init__(parent)
         self.celeba_index = None
-        self._task: Task | None = None
+        self._own_pool = pool is None
+        self.pool = IOPool("celeba-index", parent=self) if pool is None else pool
+        self._jobs = JobClient(self.pool, self)
+        self._jobs.finished.connect(self._on_jobs_finished)
+        self._jobs.failed.connect(self._on_jobs_failed)
 
         self.open_image_button = QPushButton("Open image…")
         self.open_image_button.setToolTip("Any PNG or JPEG picture (ideally a face)")
@@ -111,13 +115,16 @@ class FaceSource(QWidget):
         """Read the folder's index files on a pool thread; ``celeba_opened`` or ``celeba_failed`` follows."""
         self.open_folder_button.setEnabled(False)
         self.show_description(f"Reading the CelebA index in {path}…")
-        self._task = Task(read_index, path)
-        self._task.finished.connect(self._on_index_read)
-        self._task.failed.connect(self._on_index_failed)
-        self._task.start()
+        self._jobs.submit("index", read_index, path)   # a newer folder replaces one still being read
 
     def is_busy(self) -> bool:
-        return self._task is not None
+        return self._jobs.busy()
+
+    def shutdown(self, timeout_ms: int = 30000) -> bool:
+        if self._own_pool:
+            return self.pool.shutdown(timeout_ms)
+        self._jobs.cancel_all()
+        return True
 
     def show_celeba_image(self, number: int) -> bool:
         """Decode CelebA image ``number`` (1-based) and emit it; an unreadable file is reported under the bar."""
@@ -141,9 +148,15 @@ class FaceSource(QWidget):
         for w in (self.index_spin, self.prev_button, self.next_button):
             w.setEnabled(on)
 
-    @Slot(object)
+    @Slot(str, object)
+    def _on_jobs_finished(self, _key: str, index) -> None:
+        self._on_index_read(index)
+
+    @Slot(str, str, str)
+    def _on_jobs_failed(self, _key: str, message: str, _details: str) -> None:
+        self._on_index_failed(message)
+
     def _on_index_read(self, index) -> None:
-        self._task = None
         self.open_folder_button.setEnabled(True)
         if len(index) == 0:
             self._on_index_failed(f"{index.attr_file} lists no images.")
@@ -158,9 +171,7 @@ class FaceSource(QWidget):
         self.celeba_opened.emit(len(index))
         self.show_celeba_image(1)
 
-    @Slot(str)
     def _on_index_failed(self, message: str) -> None:
-        self._task = None
         self.open_folder_button.setEnabled(True)
         self.show_description("The CelebA folder could not be opened (see the message).")
         QMessageBox.warning(self, "Not a CelebA folder", message)

@@ -1,19 +1,23 @@
 """Getting a digit model ready off the GUI thread: import TensorFlow, load the shipped model, compile a Predictor.
 
-Each request runs on its own short-lived QThread; the newest request wins (an older one that finishes late is
-dropped). Results arrive in the GUI thread through ``@Slot`` methods of :class:`ModelLoader`.
+Requests are jobs on the interactive TensorFlow lane (cnnviz.qt.concurrency) under one key, so the newest
+request wins: an older one still queued is replaced, a running one is told to cancel and its result dropped.
+Results arrive in the GUI thread through ``@Slot`` methods of :class:`ModelLoader`.
+
+:func:`shipped_model` is THE loader of the shipped digit model for the whole app (the Draw tab and the
+inspector's "Use the shipped trained digit model" share it): loaded once per process, read-only afterwards.
 """
 from __future__ import annotations
 
-import sys
 import threading
-import traceback
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from cnnviz.core.model.pretrained import DIGIT_CLASSES
+
+from ..concurrency import JobClient, SerialWorker
 
 
 @dataclass(frozen=True)
@@ -27,8 +31,30 @@ class ReadyModel:
     shipped: bool
 
 
+@dataclass(frozen=True)
+class ShippedModel:
+    model: object
+    title: str          # "shipped digit model (fast preset, 99.12% on MNIST test)"
+    test_accuracy: float | None
+
+
 _shipped_lock = threading.Lock()
-_shipped: list[ReadyModel] = []   # the shipped model is read-only here: loaded once per process, then shared
+_shipped: list[ShippedModel] = []
+_shipped_ready: list[ReadyModel] = []
+
+
+def shipped_model() -> ShippedModel:
+    """The shipped digit model (blocking: imports TensorFlow the first time). Shared: never train or change it."""
+    with _shipped_lock:
+        if not _shipped:
+            from cnnviz.core.model.pretrained import load_shipped_model, shipped_model_info
+
+            model = load_shipped_model()
+            acc = shipped_model_info().get("test_accuracy")
+            acc = acc if isinstance(acc, float) else None
+            title = "shipped digit model (fast preset" + (f", {acc:.2%} on MNIST test)" if acc else ")")
+            _shipped.append(ShippedModel(model, title, acc))
+        return _shipped[0]
 
 
 def _prepare(model, names, title: str, shipped: bool) -> ReadyModel:
@@ -40,100 +66,66 @@ def _prepare(model, names, title: str, shipped: bool) -> ReadyModel:
 
 
 def shipped_ready_model() -> ReadyModel:
-    """The shipped digit model with its compiled Predictor (blocking: imports TensorFlow the first time)."""
+    """The shipped digit model with its compiled Predictor (blocking)."""
+    shipped = shipped_model()
     with _shipped_lock:
-        if not _shipped:
-            from cnnviz.core.model.pretrained import load_shipped_model, shipped_model_info
-
-            model = load_shipped_model()
-            acc = shipped_model_info().get("test_accuracy")
-            title = "shipped digit model (fast preset" + (f", {acc:.2%} on MNIST test)" if acc else ")")
-            _shipped.append(_prepare(model, DIGIT_CLASSES, title, True))
-        return _shipped[0]
+        if not _shipped_ready:
+            _shipped_ready.append(_prepare(shipped.model, DIGIT_CLASSES, shipped.title, True))
+        return _shipped_ready[0]
 
 
-class _PrepareWorker(QObject):
-    ready = Signal(object)   # ReadyModel
-    failed = Signal(str)
-
-    def __init__(self, model=None, class_names=None, title: str = "") -> None:
-        super().__init__()
-        self._model = model
-        self._class_names = class_names
-        self._title = title
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            if self._model is None:
-                ready = shipped_ready_model()
-            else:
-                names = DIGIT_CLASSES if self._class_names is None else self._class_names
-                ready = _prepare(self._model, names, self._title, False)
-        except Exception as exc:  # noqa: BLE001 - reported to the user, never swallowed
-            print(traceback.format_exc(), file=sys.stderr)
-            self.failed.emit(str(exc))
-        else:
-            self.ready.emit(ready)
+def _prepare_given(model, class_names, title: str) -> ReadyModel:
+    return _prepare(model, DIGIT_CLASSES if class_names is None else class_names, title, False)
 
 
 class ModelLoader(QObject):
-    """Prepares models in the background. ``ready(ReadyModel)`` or ``failed(message)`` for the newest request."""
+    """Prepares models in the background. ``ready(ReadyModel)`` or ``failed(message)`` for the newest request.
+    Without a ``worker`` it makes (and owns) one."""
 
     ready = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, worker: SerialWorker | None = None) -> None:
         super().__init__(parent)
-        self._jobs: dict[QThread, _PrepareWorker] = {}  # kept referenced until their thread has finished
-        self._latest: _PrepareWorker | None = None
+        self._own = worker is None
+        self.worker = SerialWorker("draw-model-loader", self) if worker is None else worker
+        self._jobs = JobClient(self.worker, self)
+        self._jobs.finished.connect(self._on_jobs_finished)
+        self._jobs.failed.connect(self._on_jobs_failed)
 
     def busy(self) -> bool:
-        return self._latest is not None
+        return self._jobs.busy()
 
     def load_shipped(self) -> None:
-        self._start(_PrepareWorker())
+        self._jobs.submit("model", shipped_ready_model)
 
     def prepare(self, model, class_names, title: str) -> None:
-        self._start(_PrepareWorker(model, class_names, title))
+        self._jobs.submit("model", _prepare_given, model, class_names, title)
 
-    def _start(self, worker: _PrepareWorker) -> None:
-        thread = QThread(self)
-        thread.setObjectName("draw-model-loader")
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        worker.ready.connect(self._on_worker_ready)
-        worker.failed.connect(self._on_worker_failed)
-        worker.ready.connect(thread.quit)
-        worker.failed.connect(thread.quit)
-        thread.finished.connect(self._on_thread_finished)
-        self._jobs[thread] = worker
-        self._latest = worker
-        thread.start()
+    @Slot(str, object)
+    def _on_jobs_finished(self, _key: str, ready: ReadyModel) -> None:
+        self.ready.emit(ready)
 
-    @Slot(object)
-    def _on_worker_ready(self, ready: ReadyModel) -> None:
-        if self.sender() is self._latest:
-            self._latest = None
-            self.ready.emit(ready)
+    @Slot(str, str, str)
+    def _on_jobs_failed(self, _key: str, message: str, details: str) -> None:
+        import sys
 
-    @Slot(str)
-    def _on_worker_failed(self, message: str) -> None:
-        if self.sender() is self._latest:
-            self._latest = None
-            self.failed.emit(message)
+        print(details, file=sys.stderr)
+        self.failed.emit(message)
 
-    @Slot()
-    def _on_thread_finished(self) -> None:
-        thread = self.sender()
-        if isinstance(thread, QThread) and thread in self._jobs:
-            self._jobs.pop(thread)
-            thread.deleteLater()
+    def shutdown(self, timeout_ms: int = 60000) -> bool:
+        """Stop the worker if it is this loader's own; the app's lanes are stopped by their registry."""
+        if self._own:
+            return self.worker.shutdown(timeout_ms)
+        self._jobs.cancel_all()
+        return True
 
     def wait(self, msecs: int = 60000) -> bool:
-        """Block until every loading thread has finished (for shutdown and tests)."""
-        done = True
-        for thread in list(self._jobs):
-            thread.quit()
-            done = thread.wait(msecs) and done
-        return done
+        """Block until this loader's requests have been answered (tests); False if not within ``msecs``."""
+        from PySide6.QtCore import QCoreApplication, QDeadlineTimer
+
+        deadline = QDeadlineTimer(msecs)
+        while self._jobs.busy() and not deadline.hasExpired():
+            QCoreApplication.processEvents()
+            threading.Event().wait(0.005)
+        return not self._jobs.busy()

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QApplication, QButtonGroup, QFileDialog, QHBoxLay
 from cnnviz.core.data.preprocess import PreprocessError, PreprocessResult, load_image, preprocess_array
 from cnnviz.core.model.pretrained import digit_model_problem
 
+from ..state import AppState, CurrentModel
 from .drawing import BRUSH_RANGE, DEFAULT_BRUSH, DrawingCanvas
 from .model_loader import ModelLoader, ReadyModel
 from .prediction_view import MUTED, ProbabilityBars, StepStrip, TopClassView
@@ -42,8 +43,11 @@ class DrawPanel(QWidget):
     model_changed = Signal(str)
     model_failed = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None, *, load_shipped: bool = True) -> None:
+    def __init__(self, parent: QWidget | None = None, *, load_shipped: bool = True,
+                 state: AppState | None = None) -> None:
         super().__init__(parent)
+        # The app's state: its current model is followed (model_changed); its TensorFlow lane prepares models.
+        self.state = state if state is not None else AppState(parent=self)
         self._active: ReadyModel | None = None
         self._shipped: ReadyModel | None = None
         self._note = ""                 # why the app's model is not used, shown under the status
@@ -51,7 +55,7 @@ class DrawPanel(QWidget):
         self._probabilities: np.ndarray | None = None
 
         self.canvas = DrawingCanvas()
-        self.loader = ModelLoader(self)
+        self.loader = ModelLoader(self, worker=self.state.background.tf)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(UPDATE_MS)
@@ -62,9 +66,7 @@ class DrawPanel(QWidget):
         self._timer.timeout.connect(self._on_timer_timeout)
         self.loader.ready.connect(self._on_loader_ready)
         self.loader.failed.connect(self._on_loader_failed)
-        app = QApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self._on_app_about_to_quit)
+        self.state.model_changed.connect(self._on_state_model_changed)
         self._show_status()
         self.predict_now()
         if load_shipped:
@@ -235,8 +237,14 @@ class DrawPanel(QWidget):
         return self._active.title if self._active is not None else ""
 
     def wait_for_loader(self, msecs: int = 60000) -> bool:
-        """Block until background model loading has finished (for shutdown and tests)."""
+        """Block until background model loading has finished (tests)."""
         return self.loader.wait(msecs)
+
+    def shutdown(self, timeout_ms: int = 60000) -> bool:
+        """Stop the live-update timer and background loading (the lanes too, when this panel made them)."""
+        self._timer.stop()
+        ok = self.loader.shutdown(timeout_ms)
+        return self.state.shutdown_own_background(timeout_ms) and ok
 
     # ------------------------------------------------------------------ display
     def _show_status(self, override: str | None = None) -> None:
@@ -331,9 +339,12 @@ class DrawPanel(QWidget):
         if self._result is not None and not self._result.empty:
             self.inspect_requested.emit(self._result.image.copy())
 
-    @Slot()
-    def _on_app_about_to_quit(self) -> None:
-        self.loader.wait()
+    @Slot(object)
+    def _on_state_model_changed(self, current: CurrentModel | None) -> None:
+        if current is None:
+            self.set_model(None)
+        else:
+            self.set_model(current.model, current.class_names)
 
 
 if __name__ == "__main__":  # preview: python -m cnnviz.qt.canvas.panel
@@ -343,4 +354,5 @@ if __name__ == "__main__":  # preview: python -m cnnviz.qt.canvas.panel
     panel = DrawPanel()
     panel.resize(1100, 620)
     panel.show()
+    app.aboutToQuit.connect(panel.shutdown)
     sys.exit(app.exec())

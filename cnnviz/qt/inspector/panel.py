@@ -1,17 +1,20 @@
 """The Inspector tab: choose an image, then look inside the model for it.
 
-``InspectorPanel(parent=None)``; slots ``set_model(keras_model, class_names)``, ``set_image(image HxWxC float32
+``InspectorPanel(parent=None, *, state=None)``: it follows the app state's current model and last run
+(cnnviz.qt.state.AppState); slots ``set_model(keras_model, class_names)``, ``set_image(image HxWxC float32
 0..1)``, ``set_dataset(dataset)``, ``set_snapshots(store)``; ``shutdown()`` at close. Without a model it builds
-the lecture's CNN with untrained weights (said on screen). All TensorFlow work runs on the controller's thread.
+the lecture's CNN with untrained weights (said on screen). All TensorFlow work runs on the state's TensorFlow
+lane (cnnviz.qt.concurrency), the MNIST sample is read on its I/O pool.
 """
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from cnnviz.core.inspect.inspection import to_model_input
 
+from ..state import AppState, CurrentModel, LastRun
 from .ablation_view import AblationView
 from .bars import ProbabilityBars
 from .colors import CAPTION_STYLE, ERROR_STYLE, NOTE_STYLE, UNTRAINED_STYLE
@@ -36,8 +39,9 @@ class InspectorPanel(QWidget):
     ablation_ready = Signal()
     error = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, state: AppState | None = None) -> None:
         super().__init__(parent)
+        self.state = state if state is not None else AppState(parent=self)
         self.inspector = None
         self.maps = None
         self.image: np.ndarray | None = None
@@ -45,7 +49,8 @@ class InspectorPanel(QWidget):
         self._model_requested = False
         self._dataset_requested = False
         self._given_image = False
-        self.controller = InspectionController(self)
+        self.controller = InspectionController(self, worker=self.state.background.tf,
+                                               pool=self.state.background.io)
         self.controller.finished.connect(self._on_controller_finished)
         self.controller.failed.connect(self._on_controller_failed)
         self.controller.busy_changed.connect(self._on_controller_busy_changed)
@@ -118,9 +123,12 @@ class InspectorPanel(QWidget):
         self.ablation.ablation_requested.connect(self._on_ablation_requested)
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         self.shipped_button.clicked.connect(self._on_shipped_clicked)
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self.shutdown)
+        self.state.model_changed.connect(self._on_state_model_changed)
+        self.state.last_run_changed.connect(self._on_state_last_run_changed)
+        if self.state.last_run is not None:
+            self.set_snapshots(self.state.last_run.snapshots)
+        if self.state.model is not None:
+            self._on_state_model_changed(self.state.model)
         QTimer.singleShot(0, self._on_start)
 
     # ----------------------------------------------------------------------------------------------- API
@@ -151,13 +159,24 @@ class InspectorPanel(QWidget):
         self.replay.set_store(store)
 
     @Slot()
-    def shutdown(self) -> None:
-        """Stop the worker thread (call when the window closes)."""
+    def shutdown(self) -> bool:
+        """Stop the timers and this panel's background jobs (call when the window closes)."""
         self.stepper.timer.stop()
         self.conv1d.timer.stop()
         self.replay.timer.stop()
         self.replay.play_timer.stop()
-        self.controller.shutdown()
+        ok = self.controller.shutdown()
+        return self.state.shutdown_own_background() and ok
+
+    @Slot(object)
+    def _on_state_model_changed(self, current: CurrentModel | None) -> None:
+        if current is not None:
+            self.set_model(current.model, current.class_names)
+
+    @Slot(object)
+    def _on_state_last_run_changed(self, run: LastRun | None) -> None:
+        if run is not None and run.snapshots is not None:
+            self.set_snapshots(run.snapshots)
 
     # ------------------------------------------------------------------------------------------- private
     @Slot()

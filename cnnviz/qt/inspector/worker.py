@@ -1,18 +1,21 @@
-"""The inspector's background thread: building the model, feature maps, saliency, ablation, dataset loading.
+"""The inspector's background work: building the model, feature maps, saliency, ablation, dataset loading.
 
-One :class:`InspectionWorker` lives in a QThread owned by an :class:`InspectionController` (a GUI-thread
-QObject kept by the panel). Requests travel as ``(kind, payload)`` through a thread-safe queue; results come back
-as ``finished(kind, result)`` or ``failed(kind, message)`` and are received by @Slot methods. Requests of one
-kind are coalesced: while one runs only the newest waiting one is kept (scrolling through images quickly never
-queues up a backlog).
+The jobs (:func:`_run`) run through cnnviz.qt.concurrency like all background work in the app; an
+:class:`InspectionController` (a GUI-thread QObject kept by the panel) submits them and re-emits the results as
+``finished(kind, result)`` or ``failed(kind, message)``, received by @Slot methods of the panel.
+
+The earlier serving loop here said that TensorFlow across separate slot calls on one QThread crashes. True, and
+now handled in one place: PySide6 gives every slot call a fresh Python thread state, TensorFlow keeps graph state
+in thread-locals, and tracing in a later call hangs (6.11) or crashes (6.12). SerialWorker runs every job inside
+one ``QThread.run()`` call, which is why any lane may run TensorFlow jobs one after another.
 """
 from __future__ import annotations
 
-import queue
-import traceback
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
+
+from ..concurrency import IOPool, JobClient, SerialWorker
 
 
 @dataclass(frozen=True)
@@ -33,13 +36,14 @@ def _build_default(request: ModelRequest) -> ModelReady:
     from cnnviz.core.inspect.inspection import ModelInspector
 
     if request.source == "shipped":
-        from cnnviz.core.model.pretrained import DIGIT_CLASSES, load_shipped_model, shipped_model_info
+        from cnnviz.core.model.pretrained import DIGIT_CLASSES
 
-        model = load_shipped_model()
-        acc = shipped_model_info().get("test_accuracy")
-        extra = f", test accuracy {acc:.2%}" if isinstance(acc, float) else ""
-        return ModelReady(ModelInspector(model, DIGIT_CLASSES, copy=False), False,
-                          f"shipped digit model ({model.name}{extra})")
+        from ..canvas.model_loader import shipped_model
+
+        shipped = shipped_model()   # the app's one loader of the shipped model (shared with the Draw tab)
+        extra = f", test accuracy {shipped.test_accuracy:.2%}" if shipped.test_accuracy is not None else ""
+        return ModelReady(ModelInspector(shipped.model, DIGIT_CLASSES, copy=False), False,
+                          f"shipped digit model ({shipped.model.name}{extra})")
     if request.model is None:
         from cnnviz.core.model.build import build_model
         from cnnviz.core.model.presets import get_preset
@@ -75,96 +79,57 @@ def _run(kind: str, payload):
     raise ValueError(f"unknown job {kind!r}")
 
 
-class InspectionWorker(QObject):
-    """Runs jobs from a queue inside ONE long slot call (:meth:`serve`, started with the thread).
-
-    Why not one slot call per job: PySide6 gives a QThread a fresh Python thread state for every slot call, so
-    ``threading.local`` data vanishes between calls, and TensorFlow keeps its graph-building state there: tracing
-    a ``tf.function`` in a later call than the one that imported or first used TensorFlow crashes the process
-    (segmentation fault, reproduced with PySide6 6.12 + TensorFlow 2.21). Serving every job from one call keeps
-    one Python thread state for the thread's whole life.
-    """
-
-    finished = Signal(str, object)
-    failed = Signal(str, str)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.jobs: queue.Queue = queue.Queue()
-
-    @Slot()
-    def serve(self) -> None:
-        while True:
-            kind, payload = self.jobs.get()
-            if kind is None:
-                break
-            try:
-                result = _run(kind, payload)
-            except Exception as exc:  # noqa: BLE001 - every failure is shown to the user
-                detail = traceback.format_exc(limit=4)
-                self.failed.emit(kind, f"{exc}" if str(exc) else f"{type(exc).__name__}\n{detail}")
-            else:
-                self.finished.emit(kind, result)
-        QThread.currentThread().quit()  # exec() then returns at once
-
-
 class InspectionController(QObject):
-    """Owns the worker thread; ``submit(kind, payload)`` from the GUI thread, results as Qt signals."""
+    """The panel's door to the background lanes: ``submit(kind, payload)`` from the GUI thread, results as
+    ``finished(kind, result)`` / ``failed(kind, message)`` in it.
+
+    TensorFlow jobs go to ``worker`` (the app's interactive TensorFlow lane; a SerialWorker of its own when none
+    is given), reading the MNIST sample ("dataset") to ``pool``. Jobs are keyed by kind: while one runs, a newer
+    request of that kind replaces the waiting one and the running one's result is dropped (scrolling through
+    images quickly never queues up a backlog, and only the newest answer is shown).
+    """
 
     finished = Signal(str, object)
     failed = Signal(str, str)
     busy_changed = Signal(bool)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, worker: SerialWorker | None = None,
+                 pool: IOPool | None = None) -> None:
         super().__init__(parent)
-        self._thread = QThread(self)
-        self._thread.setObjectName("inspector-worker")
-        self._worker = InspectionWorker()
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.serve)
-        self._worker.finished.connect(self._on_worker_finished)
-        self._worker.failed.connect(self._on_worker_failed)
-        self._running: set[str] = set()
-        self._waiting: dict[str, object] = {}
-        self._thread.start()
+        self._own = worker is None
+        self.worker = SerialWorker("inspector", self) if worker is None else worker
+        self._tf = JobClient(self.worker, self)
+        self._io = JobClient(pool, self) if pool is not None else self._tf
+        for client in {self._tf, self._io}:
+            client.finished.connect(self._on_jobs_finished)
+            client.failed.connect(self._on_jobs_failed)
+            client.busy_changed.connect(self._on_jobs_busy_changed)
+        self._busy = False
 
     @property
     def busy(self) -> bool:
-        return bool(self._running)
+        return self._tf.busy() or self._io.busy()
 
     def submit(self, kind: str, payload) -> None:
-        if kind in self._running:
-            self._waiting[kind] = payload  # newest wins
-            return
-        self._running.add(kind)
-        if len(self._running) == 1:
-            self.busy_changed.emit(True)
-        self._worker.jobs.put((kind, payload))
-
-    def _done(self, kind: str) -> bool:
-        """Start the waiting request of ``kind`` if any; True when the finished result is already stale."""
-        self._running.discard(kind)
-        if kind in self._waiting:
-            self.submit(kind, self._waiting.pop(kind))
-            return True
-        if not self._running:
-            self.busy_changed.emit(False)
-        return False
+        (self._io if kind == "dataset" else self._tf).submit(kind, _run, kind, payload)
 
     @Slot(str, object)
-    def _on_worker_finished(self, kind: str, result) -> None:
-        if not self._done(kind):
-            self.finished.emit(kind, result)
+    def _on_jobs_finished(self, kind: str, result) -> None:
+        self.finished.emit(kind, result)
 
-    @Slot(str, str)
-    def _on_worker_failed(self, kind: str, message: str) -> None:
-        if not self._done(kind):
-            self.failed.emit(kind, message)
+    @Slot(str, str, str)
+    def _on_jobs_failed(self, kind: str, message: str, details: str) -> None:
+        detail = "\n".join(details.strip().splitlines()[-4:])
+        self.failed.emit(kind, message if ":" in message else f"{message}\n{detail}")
+
+    @Slot(bool)
+    def _on_jobs_busy_changed(self, _busy: bool) -> None:
+        if self.busy != self._busy:
+            self._busy = self.busy
+            self.busy_changed.emit(self._busy)
 
     def shutdown(self, msecs: int = 30000) -> bool:
-        """Stop the thread after the job in progress (called at close); True when it stopped."""
-        self._waiting.clear()
-        if not self._thread.isRunning():
-            return True
-        self._worker.jobs.put((None, None))
-        return self._thread.wait(msecs)
+        """Drop this panel's waiting jobs; stop the worker if it is the panel's own. True when stopped."""
+        self._tf.cancel_all()
+        self._io.cancel_all()
+        return self.worker.shutdown(msecs) if self._own else True
