@@ -140,6 +140,36 @@ def test_every_kind_implements_every_hook(name):
     assert LayerSpec.make(name, "x").describe().startswith(name)
 
 
+def _other_value(fdef):
+    """A valid value of ``fdef`` other than its default."""
+    d = fdef.default
+    if fdef.kind == "int":
+        return d + 1
+    if fdef.kind == "pair":
+        return [d[0] + 1, d[1]]
+    if fdef.kind == "optional_pair":
+        return [1, 1] if d is None else None
+    if fdef.kind == "float":
+        return d / 2 if d else 0.25
+    if fdef.kind == "choice":
+        return next(c for c in fdef.choices if c != d)
+    if fdef.kind == "bool":
+        return not d
+    raise AssertionError(fdef.kind)
+
+
+@pytest.mark.parametrize("name", list(registry.KINDS))
+def test_every_field_reaches_the_keras_layer_and_the_code(name):
+    """No setting is dropped: changing any one field changes the Keras arguments and the generated code."""
+    kind = registry.KINDS[name]
+    base = kind.defaults()
+    for fdef in kind.fields:
+        changed = dict(base, **{fdef.name: _other_value(fdef)})
+        assert kind.keras_args(changed) != kind.keras_args(base), fdef.name
+        assert kind.code_args(changed, "x") != kind.code_args(base, "x"), fdef.name
+        assert [k for k, _ in kind.code_args(changed, "x")].count("name") == 1
+
+
 def test_a_kind_missing_a_hook_is_refused():
     class Half(LayerKind):
         name, keras_class, summary, prefix, family, role = "Half", "Half", "half", "half", "conv", "conv"
