@@ -125,6 +125,11 @@ def test_version_1_files_without_the_new_fields_still_load():
     assert spec.layers[0].params["dilation_rate"] == [1, 1]
     assert infer_shapes(spec).ok
     assert ModelSpec.from_json(spec.to_json()) == spec
+    # and a file written now that does not dilate is the same file as before (older cnnviz opens it)
+    assert spec.to_dict()["layers"] == old["layers"]
+    spec.layers[0].params["dilation_rate"] = [2, 1]
+    assert spec.to_dict()["layers"][0]["dilation_rate"] == [2, 1]
+    assert ModelSpec.from_json(spec.to_json()) == spec
 
 
 def test_new_kinds_round_trip_and_take_aliases():

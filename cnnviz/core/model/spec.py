@@ -69,7 +69,12 @@ class LayerSpec:
         return self.layer_kind.describe(self.params)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": self.kind, "name": self.name, **copy.deepcopy(self.params)}
+        """The layer as JSON. Fields added after schema 1 (``FieldDef.added``) are left out at their default, so
+        a file that does not use them still opens in a cnnviz that predates them."""
+        fields = {f.name: f for f in self.layer_kind.fields}
+        params = {k: v for k, v in self.params.items()
+                  if not (k in fields and fields[k].added and v == fields[k].default)}
+        return {"type": self.kind, "name": self.name, **copy.deepcopy(params)}
 
 
 @dataclass

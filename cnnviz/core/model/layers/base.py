@@ -51,6 +51,7 @@ class FieldDef:
 
     kind: "int", "pair" (two positive ints, height x width), "optional_pair" (pair or None = same as pool),
     "float", "choice", "bool". ``step`` and ``decimals`` tell a float editor how to step and show the value.
+    ``added`` marks a field added to an existing kind after schema 1 (files leave it out at its default).
     """
 
     name: str
@@ -64,6 +65,7 @@ class FieldDef:
     max_exclusive: bool = False
     step: float | None = None
     decimals: int | None = None
+    added: bool = False  # added to a kind after schema 1: written to files only when it is not the default
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ STRIDES = FieldDef("strides", "pair", [1, 1], "Strides", "step of the kernel in 
                    minimum=1, maximum=255)
 DILATION = FieldDef("dilation_rate", "pair", [1, 1], "Dilation",
                     "spacing between kernel taps in rows x columns (1 = none); a dilated kernel covers "
-                    "k + (k-1)(d-1) inputs", minimum=1, maximum=255)
+                    "k + (k-1)(d-1) inputs", minimum=1, maximum=255, added=True)
 DEPTH_MULTIPLIER = FieldDef("depth_multiplier", "int", 1, "Depth multiplier",
                             "depthwise kernels per input channel: output channels = C_in * depth multiplier",
                             minimum=1, maximum=256)
