@@ -11,10 +11,10 @@ from typing import Callable
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from cnnviz.core.train.experiment import DataChoice
+from cnnviz.core.data.choice import DataChoice
 from cnnviz.core.model.model_io import ImportedModel, load_model_file
 from cnnviz.core.train.runs import write_run_config
-from cnnviz.core.train.training import TrainingConfig
+from cnnviz.core.train.config import TrainingConfig
 from cnnviz.qt.export_dialog import ExportDialog
 from cnnviz.qt.tasks import Task, wait_for_tasks
 
