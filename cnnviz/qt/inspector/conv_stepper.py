@@ -1,9 +1,12 @@
-"""Convolution and pooling step by step on the chosen image, with the layer's real input, weights, stride and
-padding: the window slides over the padded input, its numbers times the kernel give the products, their sum per
-input channel plus the bias gives the pre-activation, the activation gives the output cell, which fills in.
+"""Convolution and pooling step by step on the chosen image, with the layer's real input, weights, stride,
+dilation and padding: the window slides over the padded input (a dilated kernel's holes are greyed out), its
+numbers times the kernel give the products, their sum per input channel plus the bias gives the pre-activation,
+the activation gives the output cell, which fills in. DepthwiseConv2D shows the one input channel an output
+channel reads; SeparableConv2D shows its depthwise stage, then the pointwise sum.
 
-The numbers come from :mod:`cnnviz.core.inspect.stepper` (float64, computed here) and are checked against the Keras
-layer's own output for the same cell (shown as ✓ when they agree within 1e-4).
+What to step and how comes from the core's recipe (:mod:`cnnviz.core.inspect.layer_steps`); a layer the core
+cannot reproduce exactly is listed with the reason instead of numbers. Each cell is checked against the Keras
+layer's own output for the same cell (✓ when they agree within the recipe's tolerance, 1e-4 for float32).
 """
 from __future__ import annotations
 
@@ -12,15 +15,14 @@ from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import (QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSlider,
                                QSpinBox, QVBoxLayout, QWidget)
 
-from .colors import NOTE_STYLE, data_range, fmt, symmetric_range
+from . import step_text
+from .colors import NOTE_STYLE, data_range, symmetric_range
 from .number_grid import NumberGrid
+from .step_text import size_formula  # noqa: F401 - kept importable from here
 
 TOLERANCE = 1e-4
-
-
-def size_formula(n: int, k: int, s: int, before: int, after: int) -> str:
-    o = (n + before + after - k) // s + 1
-    return f"⌊({n} + {before} + {after} − {k}) / {s}⌋ + 1 = {o}"
+REFUSAL_STYLE = ("font-size: 13pt; padding: 18px; background: #fff4e5; border: 1px solid #e0a040; "
+                 "border-radius: 6px; color: #5a3a00;")
 
 
 def _boxed(title: str, widget: QWidget) -> QGroupBox:
@@ -32,11 +34,11 @@ def _boxed(title: str, widget: QWidget) -> QGroupBox:
 
 
 class StepperView(QWidget):
-    """Pick a Conv2D or pooling layer and an output channel, then step, play, or click an output cell."""
+    """Pick a convolution or pooling layer and an output channel, then step, play, or click an output cell."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.inspector = self.maps = self.layer = self.stepper = self.step = None
+        self.inspector = self.maps = self.layer = self.stepper = self.step = self.recipe = None
         self.position = 0
         self.layer_choice = QComboBox()
         self.out_channel = QSpinBox()
@@ -81,6 +83,11 @@ class StepperView(QWidget):
         self.result_label.setStyleSheet("font-size: 15pt; font-weight: 600;")
         self.check_label = QLabel()
         self.check_label.setStyleSheet(NOTE_STYLE)
+        self.check_label.setWordWrap(True)
+        self.refusal = QLabel()
+        self.refusal.setWordWrap(True)
+        self.refusal.setStyleSheet(REFUSAL_STYLE)
+        self.refusal.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
 
         controls = QHBoxLayout()
         for w in (QLabel("Layer"), self.layer_choice, QLabel("output channel"), self.out_channel,
@@ -104,12 +111,23 @@ class StepperView(QWidget):
         text.addWidget(self.check_label)
         detail.addLayout(text, 0, 3)
         detail.setColumnStretch(3, 1)
+        self.body = QWidget()
+        body = QVBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addLayout(maps, 3)
+        body.addLayout(detail, 2)
+        body.addWidget(self.sums_box)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(self.formula)
-        layout.addLayout(maps, 3)
-        layout.addLayout(detail, 2)
-        layout.addWidget(self.sums_box)
+        self.refusal_page = QWidget()  # the reason at the top, empty space below
+        page = QVBoxLayout(self.refusal_page)
+        page.setContentsMargins(0, 8, 0, 0)
+        page.addWidget(self.refusal)
+        page.addStretch(1)
+        self.refusal_page.setVisible(False)
+        layout.addWidget(self.refusal_page, 1)
+        layout.addWidget(self.body, 1)
 
         self.layer_choice.currentIndexChanged.connect(self._on_layer_changed)
         self.out_channel.valueChanged.connect(self._on_channel_changed)
@@ -129,9 +147,9 @@ class StepperView(QWidget):
         self.inspector, self.maps, self.stepper = inspector, None, None
         self.layer_choice.blockSignals(True)
         self.layer_choice.clear()
-        for info in inspector.layers:
-            if info.is_conv or info.is_pool:
-                self.layer_choice.addItem(f"{info.name} ({info.kind})", info.index)
+        for info in inspector.steppable_layers():
+            ok = inspector.step_recipe(info.index).supported
+            self.layer_choice.addItem(f"{info.name} ({info.kind})" + ("" if ok else " — cannot step"), info.index)
         self.layer_choice.blockSignals(False)
 
     def set_maps(self, maps) -> None:
@@ -146,7 +164,8 @@ class StepperView(QWidget):
 
     def go_to(self, i: int, j: int) -> None:
         """Jump to output cell (i, j)."""
-        self._show(i * self.stepper.output_shape[1] + j)
+        if self.stepper is not None:
+            self._show(i * self.stepper.output_shape[1] + j)
 
     def keras_value(self) -> float:
         """The Keras layer's output at the current cell and channel (what the stepper must reproduce)."""
@@ -158,79 +177,109 @@ class StepperView(QWidget):
         if self.maps is None or self.layer_choice.count() == 0:
             return
         self.layer = self.inspector.layers[self.layer_choice.currentData()]
-        conv = self.layer.is_conv
-        channels = self.layer.channels
+        self.recipe = self.inspector.step_recipe(self.layer.index)
         self.out_channel.blockSignals(True)
-        self.out_channel.setRange(0, channels - 1)
+        self.out_channel.setRange(0, self.layer.channels - 1)
         self.out_channel.blockSignals(False)
-        ch = self.out_channel.value()
-        if conv:
-            self.stepper = self.inspector.conv_stepper(self.maps, self.layer.index, ch)
-            c_in = self.stepper.kernel.shape[2]
-        else:
-            self.stepper = self.inspector.pool_stepper(self.maps, self.layer.index, ch)
-            c_in = 1
-        self.in_channel.setRange(0, c_in - 1)
-        for w in (self.in_channel, self.in_channel_label, self.sums_box):
-            w.setVisible(conv and c_in > 1)
+        if not self.recipe.supported:
+            self._refuse()
+            return
+        self.refusal_page.setVisible(False)
+        self.body.setVisible(True)
+        kind = self.recipe.kind
+        self.stepper = self.inspector.stepper(self.maps, self.layer.index, self.out_channel.value())
+        # the channel the small grids show: an input channel (conv), a depthwise channel (separable)
+        picks = {"conv": self.stepper.kernel.shape[2] if kind == "conv" else 1,
+                 "separable": self.stepper.kernel.shape[2] if kind == "separable" else 1}.get(kind, 1)
+        self.in_channel.setRange(0, picks - 1)
+        self.in_channel_label.setText("showing depthwise channel" if kind == "separable" else
+                                      "showing input channel")
+        for w in (self.in_channel, self.in_channel_label):
+            w.setVisible(picks > 1)
+        self.sums_box.setVisible(kind == "separable" or (kind == "conv" and picks > 1))
+        self.sums_grid.setFixedHeight(110 if kind == "separable" else 48)
         for w in (self.kernel_box, self.products_box):
-            w.setVisible(conv)
-        self.formula.setText(self._formula_text())
-        self._input_range = None
+            w.setVisible(kind != "pool")
+        self.formula.setText(step_text.formula_text(self.layer, self.recipe, self.stepper, self._layer_input().shape,
+                                                    self._source()))
         pos = self.position if keep_position and self.position < len(self.stepper) else 0
         self._show(pos)
 
+    def _refuse(self) -> None:
+        """The honest answer for a layer the core cannot reproduce: the reason, no numbers."""
+        self.stepper = self.step = None
+        self.play_button.setChecked(False)
+        self.body.setVisible(False)
+        for w in (self.in_channel, self.in_channel_label):
+            w.setVisible(False)
+        for w in (self.back_button, self.step_button, self.reset_button, self.play_button):
+            w.setEnabled(False)
+        self.formula.setText(f"<b>{self.layer.name}</b> ({self.layer.kind}), output "
+                             f"{'×'.join(str(v) for v in self.layer.output_shape)}")
+        self.refusal.setText(f"<b>Cannot step through this layer.</b><br>{self.recipe.message}<br><br>"
+                             "Rather than show numbers from some other computation, the Step by step tab shows "
+                             "nothing here. The Feature maps tab shows this layer's real output, as Keras computes "
+                             "it.")
+        self.refusal_page.setVisible(True)
+
+    def _layer_input(self) -> np.ndarray:
+        return self.inspector.layer_input(self.maps, self.layer.index)
+
+    def _source(self) -> str:
+        info = self.layer
+        return "the image" if info.input_index < 0 else f"{self.inspector.layers[info.input_index].name}'s output"
+
+    def _plane_channel(self) -> int:
+        """The input channel shown in the input grid and the small grids."""
+        kind, st = self.recipe.kind, self.stepper
+        if kind == "depthwise":
+            return st.in_channel
+        if kind == "separable":
+            return self.in_channel.value() // st.depth_multiplier
+        return self.in_channel.value() if kind == "conv" else self.out_channel.value()
+
     def _input_plane(self) -> tuple[np.ndarray, str]:
         padded = self.stepper.padded
-        if self.layer.is_conv:
-            return padded[..., self.in_channel.value()], "conv"
-        return padded, "pool"
-
-    def _formula_text(self) -> str:
-        st, info = self.stepper, self.layer
-        top, bottom, left, right = st.pads
-        x = self.inspector.layer_input(self.maps, info.index)
-        k = st.kernel.shape[:2] if info.is_conv else st.pool_size
-        s = st.strides
-        src = "the image" if info.input_index < 0 else f"{self.inspector.layers[info.input_index].name}'s output"
-        what = "kernel" if info.is_conv else f"{'max' if st.mode == 'max' else 'average'} pooling window"
-        pad = ("padding 'valid': no zeros added (p = 0)" if st.padding == "valid" else
-               f"padding 'same': {top} row(s) of zeros on top, {bottom} at the bottom, {left} column(s) left, {right} "
-               "right (TensorFlow puts an odd extra zero at the bottom/right)" + (
-                   "; pooling ignores padded cells" if info.is_pool else ""))
-        rows = size_formula(x.shape[0], k[0], s[0], top, bottom)
-        cols = size_formula(x.shape[1], k[1], s[1], left, right)
-        return (f"<b>{info.name}</b>: input = {src}, {x.shape[0]}×{x.shape[1]}×{x.shape[2]}; {what} "
-                f"{k[0]}×{k[1]}, stride {s[0]}×{s[1]}; {pad}.<br>"
-                f"Output size o = ⌊(n + p<sub>before</sub> + p<sub>after</sub> − k) / s⌋ + 1: rows {rows}, "
-                f"columns {cols}  →  {st.output_shape[0]}×{st.output_shape[1]} per channel.")
+        if self.recipe.kind == "pool":
+            return padded, "pool"
+        return padded[..., self._plane_channel()], self.recipe.kind
 
     # ------------------------------------------------------------------------------------------- showing
     def _show(self, position: int) -> None:
         st = self.stepper
+        if st is None:
+            return
+        for w in (self.reset_button, self.play_button):
+            w.setEnabled(True)
         position = max(0, min(position, len(st) - 1))
         self.position = position
         i, j = divmod(position, st.output_shape[1])
         self.step = st.step_at(i, j)
-        plane, _ = self._input_plane()
-        x = self.inspector.layer_input(self.maps, self.layer.index)
+        plane, kind = self._input_plane()
+        x = self._layer_input()
         gray = self.layer.input_index < 0
         lo, hi = (0.0, 1.0) if gray else data_range(x)
         cmap = "gray" if gray else "viridis"
         top, bottom, left, right = st.pads
         pad_mask = np.ones(plane.shape, bool)
         pad_mask[top:plane.shape[0] - bottom, left:plane.shape[1] - right] = False
-        kh, kw = self.step.window.shape[:2]
         self.input_grid.set_data(plane, lo, hi, cmap, padding=pad_mask, offset=(st.pads[0], st.pads[2]))
-        marks = []
-        if self.layer.is_pool and self.step.argmax is not None:
-            marks = [(self.step.origin[0] + self.step.argmax[0], self.step.origin[1] + self.step.argmax[1])]
-        self.input_grid.set_highlight((*self.step.origin, kh, kw), marks)
+        if kind == "pool":
+            marks = [] if self.step.argmax is None else [
+                (self.step.origin[0] + self.step.argmax[0], self.step.origin[1] + self.step.argmax[1])]
+            self.input_grid.set_highlight((*self.step.origin, *self.step.window.shape), marks)
+        else:
+            dilated = self.step.dilation != (1, 1)
+            self.input_grid.set_highlight(self.step.footprint, taps=self.step.taps() if dilated else None)
         src = "image" if gray else self.inspector.layers[self.layer.input_index].name
-        chan = f", channel {self.in_channel.value()}" if self.layer.is_conv else f", channel {self.out_channel.value()}"
-        self.input_box.setTitle(f"Input: {src}{chan}, padded ({plane.shape[0]}×{plane.shape[1]}; hatched = zero "
-                                "padding)" if st.padding == "same" else f"Input: {src}{chan} ({plane.shape[0]}×"
-                                f"{plane.shape[1]}, no padding)")
+        chan = f", channel {self._plane_channel()}"
+        if kind == "depthwise":
+            chan += f" (the only channel output channel {st.out_channel} reads)"
+        elif kind == "separable":
+            chan += f" (read by depthwise channel {self.in_channel.value()})"
+        size = f"{plane.shape[0]}×{plane.shape[1]}"
+        self.input_box.setTitle(f"Input: {src}{chan}, padded ({size}; hatched = zero padding)"
+                                if st.padding == "same" else f"Input: {src}{chan} ({size}, no padding)")
         out = self.maps.outputs[self.layer.index][..., self.out_channel.value()]
         filled = (np.arange(out.size) <= position).reshape(out.shape)
         olo, ohi = data_range(self.maps.outputs[self.layer.index])
@@ -238,59 +287,76 @@ class StepperView(QWidget):
         self.output_grid.set_highlight((i, j, 1, 1))
         self.output_box.setTitle(f"Output: {self.layer.name}, channel {self.out_channel.value()} "
                                  f"({out.shape[0]}×{out.shape[1]}) — click a cell to jump there")
-        if self.layer.is_conv:
-            self._show_conv(lo, hi, cmap)
-        else:
+        if kind == "pool":
             self._show_pool(lo, hi, cmap)
-        diff = abs(self.step.value - self.keras_value())
-        ok = "✓ equal" if diff <= TOLERANCE else "✗ DIFFERENT"
+        else:
+            self._show_conv(lo, hi, cmap)
+        keras = self.keras_value()
+        diff = abs(self.step.value - keras)
+        ok = "✓ equal" if self.recipe.agrees(self.step.value, keras) else "✗ DIFFERENT"
         self.check_label.setText(f"Keras's own {self.layer.name} output at [{i}, {j}, {self.out_channel.value()}]: "
-                                 f"{self.keras_value():.6f}  {ok} (difference {diff:.1e})")
+                                 f"{keras:.6f}  {ok} (difference {diff:.1e})"
+                                 + (f"<br>{self.recipe.note}" if self.recipe.note else ""))
         self.back_button.setEnabled(position > 0)
         self.step_button.setEnabled(position < len(st) - 1)
 
+    def _small_grids(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
+        """(window, kernel, products, all kernels for the colour range, kernel title) of the shown channel."""
+        s, kind, c = self.step, self.recipe.kind, self.in_channel.value()
+        if kind == "depthwise":
+            m = self.stepper.depth_multiplier
+            return (s.window, s.kernel, s.products, self.recipe.weights["kernel"],
+                    f"× Depthwise kernel {s.multiplier} of input channel {s.in_channel} (output channel "
+                    f"{s.out_channel} = {s.in_channel}·{m} + {s.multiplier})")
+        if kind == "separable":
+            m = s.depth_multiplier
+            return (s.window[..., c // m], s.depthwise_kernel[..., c], s.depthwise_products[..., c],
+                    s.depthwise_kernel, f"Stage 1 × depthwise kernel of channel {c} (input channel {c // m}"
+                    + (f", kernel {c % m} of {m})" if m > 1 else ")"))
+        suffix = f" (input channel {c})" if s.window.shape[2] > 1 else ""
+        return (s.window[..., c], s.kernel[..., c], s.products[..., c], self.stepper.kernel,
+                f"× Kernel of filter {s.out_channel}{suffix}")
+
     def _show_conv(self, lo: float, hi: float, cmap: str) -> None:
-        s, c = self.step, self.in_channel.value()
+        s, kind, c = self.step, self.recipe.kind, self.in_channel.value()
+        window, kernel, products, all_kernels, kernel_title = self._small_grids()
         pad = s.is_padding
-        self.window_grid.set_data(s.window[..., c], lo, hi, cmap, padding=pad)
-        klo, khi = symmetric_range(self.stepper.kernel)
-        self.kernel_grid.set_data(s.kernel[..., c], klo, khi, "diverging")
-        plo, phi = symmetric_range(s.products)
-        self.products_grid.set_data(s.products[..., c], plo, phi, "diverging", padding=pad)
-        c_in = s.window.shape[2]
-        suffix = f" (input channel {c})" if c_in > 1 else ""
-        self.window_box.setTitle(f"Window at rows {s.input_origin[0]}…{s.input_origin[0] + pad.shape[0] - 1}, "
-                                 f"cols {s.input_origin[1]}…{s.input_origin[1] + pad.shape[1] - 1}")
-        self.kernel_box.setTitle(f"× Kernel of filter {s.out_channel}{suffix}")
+        self.window_grid.set_data(window, lo, hi, cmap, padding=pad)
+        self.window_grid.set_highlight(None)
+        klo, khi = symmetric_range(all_kernels)
+        self.kernel_grid.set_data(kernel, klo, khi, "diverging")
+        plo, phi = symmetric_range(products)
+        self.products_grid.set_data(products, plo, phi, "diverging", padding=pad)
+        self.window_box.setTitle(step_text.window_title(s))
+        self.kernel_box.setTitle(kernel_title)
         self.products_box.setTitle("= Products (element by element)")
-        if c_in > 1:
-            slo, shi = symmetric_range(s.channel_sums)
-            self.sums_grid.set_data(s.channel_sums[None, :], slo, shi, "diverging")
-            self.sums_grid.set_highlight((0, c, 1, 1))
-        act = s.activation
-        sums = (f"sum of the {pad.size} products = <b>{fmt(s.channel_sums[0], 4)}</b>" if c_in == 1 else
-                f"sum over input channel {c} = {fmt(s.channel_sums[c], 4)}; over all {c_in} channels "
-                f"Σ = <b>{fmt(s.total, 4)}</b>")
-        act_line = (f"{act}({fmt(s.pre_activation, 4)}) = <b>{fmt(s.value, 4)}</b>" if act != "linear"
-                    else f"no activation: <b>{fmt(s.value, 4)}</b>")
-        self.computation.setText(f"{sums}<br>+ bias b<sub>{s.out_channel}</sub> = {fmt(s.bias, 4)} → "
-                                 f"{fmt(s.pre_activation, 4)}<br>{act_line}")
+        if kind == "conv":
+            if s.window.shape[2] > 1:
+                slo, shi = symmetric_range(s.channel_sums)
+                self.sums_grid.set_data(s.channel_sums[None, :], slo, shi, "diverging")
+                self.sums_grid.set_highlight((0, c, 1, 1))
+            self.sums_box.setTitle("Sum of the products, per input channel (click one to show it)")
+            text = step_text.conv_text(s, c)
+        elif kind == "depthwise":
+            text = step_text.depthwise_text(s)
+        else:
+            rows = np.stack([s.depthwise_values, s.pointwise, s.pointwise_products])
+            slo, shi = symmetric_range(rows)
+            self.sums_grid.set_data(rows, slo, shi, "diverging")
+            self.sums_grid.set_highlight((0, c, 3, 1))
+            self.sums_box.setTitle(f"Stage 2, pointwise 1×1 — row 1: the {rows.shape[1]} depthwise values d of "
+                                   f"this cell; row 2: filter {s.out_channel}'s weights w; row 3: d·w, summed "
+                                   "below (click a column to show its stage 1)")
+            text = step_text.separable_text(s, c)
+        self.computation.setText(text)
         self.result_label.setText(f"output[{s.index[0]}, {s.index[1]}] = {s.value:.6f}")
 
     def _show_pool(self, lo: float, hi: float, cmap: str) -> None:
         s = self.step
         self.window_grid.set_data(np.nan_to_num(s.window), lo, hi, cmap, padding=s.is_padding)
         self.window_grid.set_highlight(None, [s.argmax] if s.argmax is not None else [])
-        self.window_box.setTitle(f"Window at rows {s.input_origin[0]}…{s.input_origin[0] + s.window.shape[0] - 1}, "
-                                 f"cols {s.input_origin[1]}…{s.input_origin[1] + s.window.shape[1] - 1}")
-        vals = [fmt(float(v), 3) for v in s.window[~s.is_padding]]
-        if s.mode == "max":
-            text = f"max({', '.join(vals)}) = <b>{fmt(s.value, 4)}</b> (red outline)"
-        else:
-            text = f"({' + '.join(vals)}) / {s.count} = <b>{fmt(s.value, 4)}</b>"
-        if s.is_padding.any():
-            text += f"<br>{int(s.is_padding.sum())} padded cell(s) take no part"
-        self.computation.setText(text + "<br>Pooling has no weights: it only summarises each window.")
+        self.window_box.setTitle(step_text.window_title(s))
+        self.computation.setText(step_text.pool_text(s))
         self.result_label.setText(f"output[{s.index[0]}, {s.index[1]}] = {s.value:.6f}")
 
     # -------------------------------------------------------------------------------------------- slots
@@ -338,7 +404,7 @@ class StepperView(QWidget):
 
     @Slot()
     def _on_timer_timeout(self) -> None:
-        if self.stepper is None or self.position >= len(self.stepper) - 1:
+        if self.stepper is None or self.step is None or self.position >= len(self.stepper) - 1:
             self.play_button.setChecked(False)
             return
         self._show(self.position + 1)

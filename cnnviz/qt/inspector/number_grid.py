@@ -36,6 +36,7 @@ class NumberGrid(QWidget):
         self.filled: np.ndarray | None = None
         self.highlight: tuple[int, int, int, int] | None = None
         self.marks: list[tuple[int, int]] = []
+        self.taps: list[tuple[int, int]] | None = None
         self.offset = (0, 0)
         self.max_cell, self.min_cell = max_cell, min_cell
         self.show_indices = show_indices
@@ -62,9 +63,13 @@ class NumberGrid(QWidget):
         self.filled = filled
         self.update()
 
-    def set_highlight(self, rect: tuple[int, int, int, int] | None, marks: list[tuple[int, int]] = ()) -> None:
-        """Outline cells rows r..r+h-1, cols c..c+w-1 (rect = (r, c, h, w)); ``marks`` get a red outline."""
+    def set_highlight(self, rect: tuple[int, int, int, int] | None, marks: list[tuple[int, int]] = (),
+                      taps: list[tuple[int, int]] | None = None) -> None:
+        """Outline cells rows r..r+h-1, cols c..c+w-1 (rect = (r, c, h, w)); ``marks`` get a red outline.
+        ``taps`` (a dilated kernel): only those cells of the rect are read; each is outlined and the holes
+        between them are greyed out."""
         self.highlight, self.marks = rect, list(marks)
+        self.taps = None if taps is None else list(taps)
         self.update()
 
     def cell_text(self, r: int, c: int) -> str:
@@ -155,9 +160,21 @@ class NumberGrid(QWidget):
             self._paint_indices(p, s, x0, y0)
         if self.highlight is not None:
             r, c, h, w = self.highlight
-            p.setPen(QPen(HIGHLIGHT, 3))
             p.setBrush(Qt.BrushStyle.NoBrush)
-            p.drawRect(QRectF(x0 + c * s, y0 + r * s, w * s, h * s))
+            if self.taps is not None:
+                read = set(self.taps)
+                for rr in range(r, r + h):
+                    for cc in range(c, c + w):
+                        if (rr, cc) not in read:  # a hole of the dilation: not read
+                            p.fillRect(cell(rr, cc), QColor(150, 150, 150, 200))
+                p.setPen(QPen(HIGHLIGHT, 1.5, Qt.PenStyle.DashLine))
+                p.drawRect(QRectF(x0 + c * s, y0 + r * s, w * s, h * s))
+                p.setPen(QPen(HIGHLIGHT, 2.5))
+                for rr, cc in self.taps:
+                    p.drawRect(cell(rr, cc).adjusted(1, 1, -1, -1))
+            else:
+                p.setPen(QPen(HIGHLIGHT, 3))
+                p.drawRect(QRectF(x0 + c * s, y0 + r * s, w * s, h * s))
         for r, c in self.marks:
             p.setPen(QPen(ACCENT, 2.5))
             p.drawRect(cell(r, c).adjusted(2, 2, -2, -2))
