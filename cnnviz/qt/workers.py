@@ -7,23 +7,28 @@
   SerialWorker (loading a dataset, an augmentation preview) and reports ``task_done(token, result)`` /
   ``task_failed(token, message, details)``.
 * :class:`TrainingRunner` owns the training thread and a :class:`TrainingWorker` moved to it; the worker builds
-  the Keras model (importing TensorFlow there), runs :class:`~cnnviz.core.train.training.TrainingSession`, records
-  epoch-end snapshots and evaluates on the test set. Stop is a thread-safe flag, not a queued call.
+  the core Run (cnnviz.core.train.run: data, model, snapshots, session, evaluation, run folder; importing TensorFlow
+  there), exactly what ``cnnviz-cli train`` runs. Stop is a thread-safe flag, not a queued call.
 """
 from __future__ import annotations
 
 import threading
 import traceback
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from cnnviz.core.data.celeba import CelebAIndex
+from cnnviz.core.data.choice import DataChoice
 from cnnviz.core.data.datasets import Dataset, DatasetError
+from cnnviz.core.data.selection import select_training_images  # noqa: F401 (the one rule; benchmarks use it here)
 from cnnviz.core.model.spec import ModelSpec, SpecError
-from cnnviz.core.train.training import (BatchProgress, EpochResult, TrainingConfig, TrainingError, TrainingFinished,
-                                  TrainingStarted)
+from cnnviz.core.train.config import TrainingConfig, TrainingError
+from cnnviz.core.train.events import BatchProgress, EpochResult, TrainingFinished, TrainingStarted
+from cnnviz.core.train.runs import RunError
 
 
 def _message(exc: BaseException) -> str:
@@ -65,20 +70,30 @@ from cnnviz.qt.tasks import TaskRunner  # noqa: E402,F401
 # ---------------------------------------------------------------------------------------------- training
 @dataclass
 class TrainingJob:
-    """What a new training run needs. ``limit``: use only this many training images (before the validation
-    split; None: all). ``snapshot_index``: the test image whose feature maps are recorded each epoch."""
+    """What a new training run needs. ``limit``: use only this many training images (None: all).
+    ``snapshot_index``: the test image whose feature maps are recorded each epoch. ``data``: the choice the
+    dataset was loaded from (the Training tab's ``data_choice()``; None: just the dataset's name and ``limit``).
+    ``folder``: the run folder to write (None: a new one under the app's runs folder)."""
 
     spec: ModelSpec
     dataset: Dataset   # or a cnnviz.qt.training.data_box.CelebASource: streamed from disk, ``limit`` = train limit
     config: TrainingConfig
     limit: int | None = None
     snapshot_index: int = 0
+    data: DataChoice | None = None
+    folder: str | Path | None = None
+
+    def data_choice(self) -> DataChoice:
+        if self.data is not None:
+            return self.data
+        return DataChoice(getattr(self.dataset, "name", "mnist_sample"), limit=self.limit)
 
 
 @dataclass
 class RunOutcome:
     """Sent once a run has ended. ``model`` is a copy of the trained model, so views can use it while "train more"
-    trains the original. ``x_test`` float32 NHWC 0..1; ``evaluation`` is None without test images."""
+    trains the original. ``x_test`` float32 NHWC 0..1; ``evaluation`` is None without test images.
+    ``run_folder``: where the run is recorded (cnnviz.core.train.runs layout)."""
 
     finished: TrainingFinished
     model: Any
@@ -87,46 +102,17 @@ class RunOutcome:
     y_test: np.ndarray
     class_names: tuple[str, ...]
     history: dict[str, list[float]] = field(default_factory=dict)
-
-
-def select_training_images(dataset: Dataset, limit: int | None, seed: int) -> Dataset:
-    """``dataset`` with only ``limit`` training images, chosen at random (``seed``) but kept in order."""
-    n = len(dataset.x_train)
-    if limit is None or limit >= n:
-        return dataset
-    if limit < 2:
-        raise DatasetError(f"use at least 2 training images, not {limit}")
-    keep = np.sort(np.random.default_rng(seed).permutation(n)[:limit])
-    return replace(dataset, x_train=dataset.x_train[keep], y_train=dataset.y_train[keep])
-
-
-def celeba_training_data(source, limit: int | None, seed: int):
-    """For a CelebA choice (``source``: a data_box.CelebASource): ``(StreamedData, x_test, y_test)``.
-
-    Trains on the first ``limit`` training images (None: all), validates on the first ``source.valid_limit``
-    valid images; the first ``source.test_limit`` test images go through the evaluation pipeline into float32
-    (N, 64, 64, 3) arrays 0..1 with their 0/1 labels, so the results views work as for in-memory datasets.
-    """
-    from cnnviz.core.data.celeba import load_celeba
-
-    if limit is not None and limit < 2:
-        raise DatasetError(f"use at least 2 training images, not {limit}")
-    data = load_celeba(source.index, source.attribute, train_limit=limit, valid_limit=source.valid_limit,
-                       test_limit=source.test_limit, seed=seed)
-    xs, ys = [], []
-    for x, y in data.test.batch(256):
-        xs.append(np.asarray(x, np.float32))
-        ys.append(np.asarray(y, np.int64).reshape(-1))
-    h, w, c = data.input_shape
-    x_test = np.concatenate(xs) if xs else np.zeros((0, h, w, c), np.float32)
-    y_test = np.concatenate(ys) if ys else np.zeros(0, np.int64)
-    return data.streamed(), x_test, y_test
+    run_folder: Path | None = None
 
 
 class TrainingWorker(QObject):
-    """Lives on the training thread. Start runs with the queued slots; stop with :meth:`request_stop`."""
+    """Lives on the training thread and runs the core Run (cnnviz.core.train.run) the CLI runs too.
+
+    Start runs with the queued slots; stop with :meth:`request_stop` (any thread): the session honours a stop that
+    comes before or during its run, so nothing here re-applies it."""
 
     session_ready = Signal(object, object)  # TrainingSession, SnapshotStore
+    run_folder_ready = Signal(str)          # the run folder being written
     run_done = Signal(object)               # RunOutcome
     run_failed = Signal(str, str)           # message, traceback
     run_refused = Signal(str)               # why the data or settings cannot be trained
@@ -134,102 +120,89 @@ class TrainingWorker(QObject):
     def __init__(self, emit: Callable[[object], None]) -> None:
         super().__init__()
         self._emit = emit
-        self._stop = threading.Event()
+        self._stop = threading.Event()      # a stop that comes while the run is being prepared
         self._closing = threading.Event()
-        self.session = None
-        self._test: tuple[np.ndarray, np.ndarray, int, tuple[str, ...]] | None = None
+        self.run = None
+
+    @property
+    def session(self):
+        run = self.run
+        return None if run is None else run.session
 
     # --- any thread -----------------------------------------------------------------------------------
     def request_stop(self) -> None:
         self._stop.set()
-        session = self.session
-        if session is not None:
-            session.request_stop()
+        run = self.run
+        if run is not None:
+            run.request_stop()
 
     def arm(self) -> None:
-        """Forget an earlier stop request (called by the controller just before queueing a run)."""
+        """Forget an earlier stop request: the controller is about to queue a new run or "train more"."""
         self._stop.clear()
+        run = self.run
+        if run is not None:
+            run.reset_stop()
 
     def close(self) -> None:
         self._closing.set()
         self.request_stop()
 
     # --- training thread ------------------------------------------------------------------------------
-    def _on_event(self, event: object) -> None:
-        # session.run() clears its stop flag when it starts; a stop that came earlier is re-applied here.
-        if isinstance(event, TrainingStarted) and self._stop.is_set() and self.session is not None:
-            self.session.request_stop()
-        self._emit(event)
-
     @Slot(object)
     def start_job(self, job: TrainingJob) -> None:
         try:
-            from cnnviz.core.model.build import build_model
-            from cnnviz.core.train.snapshots import SnapshotStore
-            from cnnviz.core.tf_runtime import import_tensorflow
-            from cnnviz.core.train.training import TrainingSession, prepare_data, to_float
+            from cnnviz.core.train.run import Run
+            from cnnviz.core.train.runs import new_run_folder
 
-            import_tensorflow()
             ds = job.dataset
-            if getattr(ds, "name", None) == "celeba" and hasattr(ds, "index"):   # streamed from disk
-                data, x_test, y_test = celeba_training_data(ds, job.limit, job.config.seed)
-                source = x_test if len(x_test) else ds.x_train
-            else:
-                subset = select_training_images(ds, job.limit, job.config.seed)
-                data = prepare_data(subset, job.config)
-                x_test, y_test = to_float(ds.x_test), np.asarray(ds.y_test)
-                source = ds.x_test if len(ds.x_test) else ds.x_train
-            model = build_model(job.spec, seed=job.config.seed)
-            store = SnapshotStore(source[min(job.snapshot_index, len(source) - 1)])
-            store.record_initial(model)
-            session = TrainingSession(model, data, job.config, self._on_event, on_epoch_end=store.record)
-            test = (x_test, y_test, ds.num_classes, tuple(ds.class_names))
-        except (TrainingError, DatasetError, SpecError) as exc:
+            loaded = ds.index if isinstance(getattr(ds, "index", None), CelebAIndex) else ds
+            folder = job.folder if job.folder is not None else new_run_folder(job.spec.name)
+            run = Run.start(folder, data=job.data_choice(), config=job.config, spec=job.spec, loaded=loaded,
+                            emit=self._emit, snapshot_index=job.snapshot_index, origin="app")
+        except (TrainingError, DatasetError, SpecError, RunError) as exc:
             self.run_refused.emit(str(exc))
             return
         except Exception as exc:  # noqa: BLE001
             self.run_failed.emit(_message(exc), traceback.format_exc())
             return
-        self.session, self._test = session, test
-        self.session_ready.emit(session, store)
-        self._run(job.config.epochs)
+        self.run = run
+        if self._stop.is_set():   # asked while the run was prepared: the session honours it before fit
+            run.request_stop()
+        self.run_folder_ready.emit(str(run.path))
+        self.session_ready.emit(run.session, run.snapshots)
+        self._train(None)
 
     @Slot(int)
     def continue_job(self, epochs: int) -> None:
-        if self.session is None:
+        if self.run is None:
             self.run_refused.emit("nothing to continue: train a model first")
             return
-        self._run(epochs)
+        self._train(epochs)
 
-    def _run(self, epochs: int) -> None:
-        session = self.session
+    def _train(self, epochs: int | None) -> None:
+        run = self.run
         try:
-            if self._stop.is_set():
-                finished = TrainingFinished("stopped", session.epochs_done, "stopped before the run began")
-                self._emit(finished)
-            else:
-                finished = session.run(epochs)
-            outcome = None if self._closing.is_set() else self._outcome(finished)
+            finished = run.train(epochs)
+            closing = self._closing.is_set()
+            if not closing:
+                run.test.arrays()    # materialised once: the results views show them, the evaluation reuses them
+            evaluation = run.finish(finished, evaluate=not closing)
+            outcome = None if closing else self._outcome(finished, evaluation)
         except Exception as exc:  # noqa: BLE001
             self.run_failed.emit(_message(exc), traceback.format_exc())
             return
         if outcome is not None:
             self.run_done.emit(outcome)
 
-    def _outcome(self, finished: TrainingFinished) -> RunOutcome:
+    def _outcome(self, finished: TrainingFinished, evaluation) -> RunOutcome:
         import keras
 
-        from cnnviz.core.model.inference import Predictor, evaluate
-
-        session = self.session
-        x_test, y_test, num_classes, class_names = self._test
-        copy = keras.models.clone_model(session.model)
-        copy.set_weights(session.model.get_weights())
-        evaluation = None
-        if len(x_test):
-            evaluation = evaluate(Predictor(copy), x_test, y_test, num_classes)
-        history = {k: list(v) for k, v in session.history.items()}
-        return RunOutcome(finished, copy, evaluation, x_test, y_test, class_names, history)
+        run = self.run
+        copy = keras.models.clone_model(run.model)
+        copy.set_weights(run.model.get_weights())
+        x_test, y_test = run.test.arrays()
+        history = {k: list(v) for k, v in run.session.history.items()}
+        return RunOutcome(finished, copy, evaluation, x_test, y_test, run.class_names, history, run.path)
 
 
 class TrainingRunner(QObject):
@@ -240,6 +213,7 @@ class TrainingRunner(QObject):
     epoch_finished = Signal(object)
     training_finished = Signal(object)
     session_ready = Signal(object, object)
+    run_folder_ready = Signal(str)
     run_done = Signal(object)
     run_failed = Signal(str, str)
     run_refused = Signal(str)
@@ -273,6 +247,7 @@ class TrainingRunner(QObject):
             self._start_requested.connect(self._worker.start_job)
             self._continue_requested.connect(self._worker.continue_job)
             self._worker.session_ready.connect(self.session_ready)
+            self._worker.run_folder_ready.connect(self.run_folder_ready)
             self._worker.run_done.connect(self._on_worker_run_done)
             self._worker.run_failed.connect(self._on_worker_run_failed)
             self._worker.run_refused.connect(self._on_worker_run_refused)

@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from cnnviz.qt.runs.panel import RunsPanel
+from run_dir_fixture import app_runs  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.slow
 

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFileDialog
 from cnnviz.core.data.celeba import CELEBA_ATTRIBUTES
 from cnnviz.core.model.spec import LayerSpec, ModelSpec
 from training_panel_fixtures import no_modal_dialogs, panel  # noqa: F401 (fixtures)
+from run_dir_fixture import app_runs  # noqa: F401 (fixture)
 from cnnviz.qt.training.data_box import CELEBA, CelebASource
 from celeba_miniature import make_celeba
 

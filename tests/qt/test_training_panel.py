@@ -8,12 +8,13 @@ from PySide6.QtWidgets import QFileDialog
 
 from cnnviz.core.data.datasets import MNIST_CLASSES, DatasetError
 from cnnviz.core.model.spec import LayerSpec, ModelSpec
-from cnnviz.core.train.training import PreparedData
+from cnnviz.core.train.prepared import PreparedData
 from cnnviz.qt.training import TrainingPanel
 from training_panel_fixtures import no_modal_dialogs, panel  # noqa: F401 (fixtures)
+from run_dir_fixture import app_runs  # noqa: F401 (fixture)
 from cnnviz.qt.training.export import read_history_csv
 from cnnviz.qt.training.live_plots import BatchLossTracker
-from cnnviz.core.train.training import BatchProgress
+from cnnviz.core.train.events import BatchProgress
 
 pytestmark = pytest.mark.slow
 L = LayerSpec.make
@@ -126,7 +127,7 @@ def test_stop_keeps_history_then_train_more_continues_and_csv_round_trips(qtbot,
 
 
 def test_nan_loss_stops_with_a_clear_message_and_the_panel_stays_usable(qtbot, panel, monkeypatch):
-    import cnnviz.core.train.training as training
+    import cnnviz.core.train.run as training   # the Run splits the data with prepare_data
 
     real = training.prepare_data
 

@@ -68,3 +68,26 @@ def write_bundle(folder: str | os.PathLike, *, spec: ModelSpec, training: dict, 
         for name, text in files.items():
             (tmp / name).write_text(text, encoding="utf-8")
     return folder
+
+
+def write_bundle_from_run(folder: str | os.PathLike, run_folder: str | os.PathLike) -> Path:
+    """The bundle of a run folder (cnnviz.core.train.runs layout): its spec, settings, data, history, test metrics
+    and library versions, as recorded by the run; nothing is recomputed. Raises RunError for a run folder without
+    a model spec or without a finished epoch."""
+    from cnnviz.core.train.runs import RunDirectory, RunError
+
+    run = RunDirectory.open(run_folder)
+    if not (run.path / "spec.json").is_file():
+        raise RunError(f"{run.path} trained a Keras model file, not a model spec: it has no spec for the bundle")
+    records = run.history()
+    if not records:
+        raise RunError(f"{run.path} has no finished epoch yet")
+    config = run.read_json("config.json")
+    meta = run.read_json("meta.json")
+    metrics = run.read_json("metrics.json") if (run.path / "metrics.json").is_file() else None
+    split = meta.get("split", {})
+    data = {**config["data"], "source": meta.get("dataset", {}).get("source"),
+            "train_images": split.get("train"), "validation_images": split.get("validation")}
+    history = {k: [float(r.get(k, float("nan"))) for r in records] for k in HISTORY_COLUMNS}
+    return write_bundle(folder, spec=ModelSpec.from_dict(run.read_json("spec.json")), training=config["training"],
+                        data=data, history=history, metrics=metrics, versions=meta.get("versions", {}))

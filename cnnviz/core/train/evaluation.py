@@ -26,8 +26,16 @@ class TestImages:
     y: np.ndarray | None = None
     stream: Any = None
 
+    def __post_init__(self) -> None:
+        self._arrays: tuple[np.ndarray, np.ndarray] | None = None
+
     def batches(self, batch_size: int = BATCH) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """(float32 NHWC 0..1, int64 labels) batches."""
+        """(float32 NHWC 0..1, int64 labels) batches (from the arrays once :meth:`arrays` has materialised them)."""
+        if self._arrays is not None:
+            x, y = self._arrays
+            for i in range(0, len(y), batch_size):
+                yield x[i:i + batch_size], y[i:i + batch_size]
+            return
         if self.stream is not None:
             for x, y in self.stream.batch(batch_size):
                 yield np.asarray(x, np.float32), np.asarray(y, np.int64).reshape(-1)
@@ -36,14 +44,18 @@ class TestImages:
             yield to_float(self.x[i:i + batch_size]), np.asarray(self.y[i:i + batch_size], np.int64)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """All test images as float32 NHWC 0..1 with int64 labels (for the results views)."""
-        if self.stream is None:
-            return to_float(self.x), np.asarray(self.y, np.int64)
-        parts = list(self.batches())
-        if not parts:
-            shape = tuple(int(d) for d in self.stream.element_spec[0].shape)
-            return np.zeros((0, *shape), np.float32), np.zeros(0, np.int64)
-        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+        """All test images as float32 NHWC 0..1 with int64 labels (for the results views), kept once made."""
+        if self._arrays is None:
+            if self.stream is None:
+                self._arrays = to_float(self.x), np.asarray(self.y, np.int64)
+            else:
+                parts = list(self.batches())
+                if parts:
+                    self._arrays = (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+                else:
+                    shape = tuple(int(d) for d in self.stream.element_spec[0].shape)
+                    self._arrays = np.zeros((0, *shape), np.float32), np.zeros(0, np.int64)
+        return self._arrays
 
 
 def evaluate_batches(model_or_predictor, batches: Iterable[tuple[np.ndarray, np.ndarray]], num_classes: int,

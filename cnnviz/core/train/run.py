@@ -151,7 +151,10 @@ class Run:
             model, prepared, config, emit, batch_interval_s=batch_interval_s, drop_remainder=strategy is not None))
         run_dir = RunDirectory.create(folder, config={"training": config.to_dict(), "data": data.to_dict()},
                                       spec=None if spec is None else spec.to_dict(),
-                                      meta=_meta(loaded_data, origin), overwrite=overwrite)
+                                      meta={**_meta(loaded_data, origin),
+                                            "split": {"train": int(prepared.train_count),
+                                                      "validation": int(prepared.val_count)}},
+                                      overwrite=overwrite)
         return cls._wire(run_dir, session, data, config, loaded_data, strategy, tensorboard, snapshot_index)
 
     @classmethod
@@ -241,12 +244,13 @@ class Run:
         self._best = max(self._best, val)
         self.folder.record_epoch(model, record, is_best=is_best)
 
-    def finish(self, finished: TrainingFinished):
-        """Evaluate on the test images (when any epoch was trained), write metrics.json, the final model (when
-        completed) and state.json. Returns the Evaluation, or None."""
+    def finish(self, finished: TrainingFinished, *, evaluate: bool = True):
+        """Evaluate on the test images (when any epoch was trained; not with ``evaluate=False``, e.g. when the app
+        is closing), write metrics.json, the final model (when completed) and state.json. Returns the Evaluation,
+        or None."""
         status = {"stopped": "interrupted"}.get(finished.reason, finished.reason)
         self.evaluation = None
-        if self.epochs_done > 0 and (self.test.stream is not None or len(self.test.y)):
+        if evaluate and self.epochs_done > 0 and (self.test.stream is not None or len(self.test.y)):
             ev = evaluate_batches(self.model, self.test.batches(), self.num_classes)
             self.evaluation = ev
             self.folder.write_metrics({

@@ -1,5 +1,8 @@
 """Open run folders, follow one that another process is writing, and compare several side by side.
 
+The runs made in the Training tab are run folders in the app's runs folder (cnnviz.core.train.runs.app_runs_dir):
+the panel lists the most recent of them whenever it is shown or refreshed, and follows those still running.
+
 Reading a run folder is a handful of small files (no TensorFlow), so it is done in the GUI thread on a timer;
 :class:`cnnviz.core.train.runs.HistoryFollower` makes a poll of an unchanged run cost one ``stat`` call.
 """
@@ -13,8 +16,9 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QMessageBox,
                                QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from cnnviz.core.train.runs import HistoryFollower, RunError, summarize_run
+from cnnviz.core.train.runs import HistoryFollower, RunError, app_runs_dir, list_runs, summarize_run
 
+RECENT_APP_RUNS = 12   # app runs listed on their own; older ones can still be opened
 COLUMNS = ("Run", "Status", "Parameters", "Epochs", "Time", "Best val. acc.", "Test acc.")
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 
@@ -56,8 +60,11 @@ class RunsPanel(QWidget):
     model_requested = Signal(str)   # path of a run folder whose model the user wants in the app
     message = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None, poll_ms: int = 500) -> None:
+    def __init__(self, parent: QWidget | None = None, poll_ms: int = 500,
+                 runs_dir: str | Path | None = None) -> None:
         super().__init__(parent)
+        self._runs_dir = Path(runs_dir) if runs_dir is not None else None   # None: app_runs_dir() when listed
+        self._dismissed: set[Path] = set()   # app runs the user removed from the list
         self._followers: dict[Path, HistoryFollower] = {}
         self._curves: dict[Path, _RunCurves] = {}
         self._live: set[Path] = set()
@@ -77,7 +84,12 @@ class RunsPanel(QWidget):
         for b in (self.open_button, self.follow_button, self.load_model_button, self.remove_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
-        self.status = QLabel("Open a run folder written by `cnnviz-cli train`, or follow one while it trains.")
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setToolTip("List new runs of the Training tab and read new epochs")
+        self.refresh_button.clicked.connect(self.refresh)
+        buttons.insertWidget(buttons.count() - 1, self.refresh_button)
+        self.status = QLabel("The Training tab's runs are listed here; open a run folder written by "
+                             "`cnnviz-cli train`, or follow one while it trains.")
         self.status.setWordWrap(True)
 
         self.table = QTableWidget(0, len(COLUMNS))
@@ -116,6 +128,41 @@ class RunsPanel(QWidget):
     def run_paths(self) -> list[Path]:
         return list(self._followers)
 
+    @property
+    def runs_dir(self) -> Path:
+        """The app's runs folder that this panel lists."""
+        return self._runs_dir if self._runs_dir is not None else app_runs_dir()
+
+    @Slot(str)
+    def open_run(self, path: str | Path) -> bool:
+        """Add a run folder to the comparison (a run of the app or of the CLI); one still running is followed."""
+        path = Path(path).resolve()
+        self._dismissed.discard(path)
+        try:
+            running = summarize_run(path).status == "running"
+        except RunError:
+            running = False
+        return self.add_run(path, follow=running)
+
+    def list_app_runs(self) -> int:
+        """Add the most recent runs of the app's runs folder that are not listed yet; returns how many were added."""
+        added = 0
+        for path in list_runs(self.runs_dir)[-RECENT_APP_RUNS:]:
+            path = path.resolve()
+            if path in self._followers or path in self._dismissed:
+                continue
+            try:
+                running = summarize_run(path).status == "running"
+            except RunError:
+                continue
+            self._add(path, follow=running)
+            added += 1
+        return added
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self.refresh()
+
     def add_run(self, path: str | Path, *, follow: bool = False) -> bool:
         """Add a run folder (``follow``: keep polling it). Returns False with a message box if it's not a run."""
         path = Path(path).resolve()
@@ -134,18 +181,25 @@ class RunsPanel(QWidget):
                 QMessageBox.warning(self, "Follow run", f"{path} is not a folder")
                 return False
             # Following a folder before the other process has created its files is allowed.
+        self._add(path, follow)
+        self.refresh()
+        return True
+
+    def _add(self, path: Path, follow: bool) -> None:
         color = PALETTE[len(self._followers) % len(PALETTE)]
         self._followers[path] = HistoryFollower(path)
         self._curves[path] = _RunCurves(self.loss_plot, self.acc_plot, color, path.name)
         if follow:
             self._live.add(path)
             self.timer.start()
-        self.refresh()
-        return True
 
     @Slot()
     def refresh(self) -> None:
-        """Read new epochs of every run and update curves and table."""
+        """List new app runs, read new epochs of every run and update curves and table."""
+        self.list_app_runs()
+        self._update()
+
+    def _update(self) -> None:
         for path, follower in self._followers.items():
             if follower.poll() or not follower.records:
                 self._curves[path].update(follower.records)
@@ -188,7 +242,7 @@ class RunsPanel(QWidget):
 
     @Slot()
     def _on_timer_timeout(self) -> None:
-        self.refresh()
+        self._update()   # the followed runs only; the runs folder is listed on show and on refresh
 
     @Slot()
     def _on_open_clicked(self) -> None:
@@ -217,5 +271,6 @@ class RunsPanel(QWidget):
             return
         self._curves.pop(path).remove(self.loss_plot, self.acc_plot)
         self._followers.pop(path)
+        self._dismissed.add(path)
         self._live.discard(path)
         self.refresh()

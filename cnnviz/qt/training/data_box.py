@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, Q
 
 from cnnviz.core.data.celeba import (CELEBA_ATTRIBUTES, CLASSIC_TRAIN_LIMIT, CLASSIC_VALID_LIMIT, DEFAULT_ATTRIBUTE,
                                 IMAGE_SIZE, SPLITS, CelebAError, CelebAIndex)
+from cnnviz.core.data.choice import DataChoice
 from cnnviz.core.data.datasets import DATASETS, DEFAULT_DATASET, Dataset, DatasetError, load_dataset
 
 from ..workers import TaskRunner
@@ -172,7 +173,8 @@ class DataBox(QGroupBox):
         self.limit_spin.setRange(0, 10_000_000)
         self.limit_spin.setSingleStep(500)
         self.limit_spin.setSpecialValueText("all")
-        self.limit_spin.setToolTip("Train on a random subset of the training images: quick experiments. "
+        self.limit_spin.setToolTip("Train on a subset of the training images: quick experiments. Chosen at random "
+                                   "with the seed, each class keeping its share (as cnnviz-cli train --limit). "
                                    "The validation images are taken from this subset.")
 
         self.preview = ThumbnailStrip(columns=8, cell=34, placeholder="loading…")
@@ -234,6 +236,22 @@ class DataBox(QGroupBox):
 
     def images_limit(self) -> int | None:
         return self.limit_spin.value() or None
+
+    def data_choice(self) -> DataChoice:
+        """What is chosen, as the core Run's record (what a run config and a run folder carry): the dataset, its
+        folder, how a folder is read (the model's input size and colour), the images to use, CelebA's limits."""
+        name = self.name
+        folder = self.folder_edit.text().strip() or None
+        if name == CELEBA:
+            src = self.dataset if isinstance(self.dataset, CelebASource) else None
+            return DataChoice(CELEBA, path=folder, limit=self.images_limit(), attribute=self.attribute,
+                              valid_limit=src.valid_limit if src else CELEBA_VALID_LIMIT,
+                              test_limit=src.test_limit if src else CELEBA_TEST_LIMIT)
+        if name == "folder":
+            h, w, c = self._input_shape
+            return DataChoice(name, path=folder, limit=self.images_limit(), image_size=(h, w),
+                              color_mode="rgb" if c == 3 else "grayscale")
+        return DataChoice(name, path=folder if DATASETS[name].needs_path else None, limit=self.images_limit())
 
     def reload(self) -> None:
         self.dataset = None
@@ -347,7 +365,7 @@ class DataBox(QGroupBox):
     def _show_celeba(self, src: CelebASource) -> None:
         c, p = src.counts, src.positives
         per_split = ", ".join(f"<b>{c[s]:,}</b> {s} ({p[s]:,} {html_escape(src.attribute)})" for s in SPLITS)
-        used = (f"Training streams the images from disk (the lecture used the first {CLASSIC_TRAIN_LIMIT:,}: set "
+        used = (f"Training streams the images from disk (the lecture used {CLASSIC_TRAIN_LIMIT:,}: set "
                 f"“Images to use”); validation: the first {min(c['valid'], CELEBA_VALID_LIMIT):,} valid images; "
                 f"results: the first {min(c['test'], CELEBA_TEST_LIMIT):,} test images.")
         self.status.setText(f"CelebA: {per_split}; 64×64×3, classes “{src.class_names[0]}” / "

@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QWidget
 
 from cnnviz.core.model.spec import atomic_write_text
-from cnnviz.core.train.training import HISTORY_KEYS
+from cnnviz.core.train.events import HISTORY_KEYS
 
 
 def history_csv(history: dict[str, list[float]]) -> str:
@@ -32,6 +32,19 @@ def read_history_csv(path: str | os.PathLike) -> dict[str, list[float]]:
 
 def save_history_csv(history: dict[str, list[float]], path: str | os.PathLike) -> None:
     atomic_write_text(Path(path), history_csv(history))
+
+
+def run_history(run_folder: str | os.PathLike) -> dict[str, list[float]]:
+    """The per-epoch history a run folder recorded (history.jsonl), as the session's dict of lists."""
+    from cnnviz.core.train.runs import read_history
+
+    records = read_history(Path(run_folder) / "history.jsonl")
+    return {k: [float(r.get(k, float("nan"))) for r in records] for k in HISTORY_KEYS}
+
+
+def save_run_history_csv(run_folder: str | os.PathLike, path: str | os.PathLike) -> None:
+    """The history of a run folder as CSV (:func:`history_csv`)."""
+    save_history_csv(run_history(run_folder), path)
 
 
 def save_widget_png(widget: QWidget, path: str | os.PathLike) -> None:

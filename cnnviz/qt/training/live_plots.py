@@ -113,8 +113,7 @@ class LivePlots(QWidget):
             layout.addWidget(widget)
         self._timer = QTimer(self)
         self._timer.setInterval(REDRAW_MS)
-        self._timer.timeout.connect(self._on_timer_timeout)
-        self._timer.start()
+        self._timer.timeout.connect(self._on_timer_timeout)   # runs only while a run is training
         self.clear()
 
     def clear(self) -> None:
@@ -139,6 +138,16 @@ class LivePlots(QWidget):
         self.tracker.new_run()
         done = self.tracker.x[-1] if self.tracker.x else 0.0
         self._x_end = max(1.0, done + event.epochs)
+        self._timer.start()
+
+    @Slot(object)
+    def on_training_finished(self, event=None) -> None:
+        """The run ended: draw what came last and stop redrawing."""
+        self.shutdown()
+        self.flush()
+
+    def shutdown(self) -> None:
+        self._timer.stop()
 
     @Slot(object)
     def on_batch_progressed(self, event: BatchProgress) -> None:

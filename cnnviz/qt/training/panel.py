@@ -1,19 +1,23 @@
 """The Training tab: set-up form on the left; Train / Stop / Train more, progress, live plots and results on the
-right. Training runs on a worker thread (workers.TrainingRunner); this panel only shows its events.
+right. Training runs on a worker thread (workers.TrainingRunner) through the core Run that ``cnnviz-cli train`` runs
+too, so every run made here is a run folder in the app's runs folder (cnnviz.core.train.runs.app_runs_dir), listed
+in the Runs tab; this panel only shows its events.
 """
 from __future__ import annotations
 
 import html
 import sys
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSpinBox,
                                QSplitter, QVBoxLayout, QWidget)
 
+from cnnviz.core.data.choice import DataChoice
 from cnnviz.core.model.shapes import classifier_problems, infer_shapes
 from cnnviz.core.model.spec import ModelSpec
-from cnnviz.core.train.training import (BatchProgress, EpochResult, TrainingFinished, TrainingStarted,
-                                  compatibility_problems)
+from cnnviz.core.train.config import TrainingConfig, compatibility_problems
+from cnnviz.core.train.events import BatchProgress, EpochResult, TrainingFinished, TrainingStarted
 
 from ..workers import RunOutcome, TrainingJob, TrainingRunner
 from .export import save_history_csv, save_widget_png
@@ -45,6 +49,7 @@ class TrainingPanel(QWidget):
     model_trained = Signal(object)
     inspect_requested = Signal(object)
     busy_changed = Signal(bool)
+    run_folder_created = Signal(str)   # a new run folder (in the app's runs folder) is being written
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,6 +63,7 @@ class TrainingPanel(QWidget):
         self._run_total = 1
         self._run_start_epoch = 0
         self._run_epochs = 0
+        self._run_folder: Path | None = None
 
         self.runner = TrainingRunner(self)
         self.form = SetupForm()
@@ -138,6 +144,7 @@ class TrainingPanel(QWidget):
         r.epoch_finished.connect(self._on_runner_epoch_finished)
         r.training_finished.connect(self._on_runner_training_finished)
         r.session_ready.connect(self._on_runner_session_ready)
+        r.run_folder_ready.connect(self._on_runner_run_folder_ready)
         r.run_done.connect(self._on_runner_run_done)
         r.run_failed.connect(self._on_runner_run_failed)
         r.run_refused.connect(self._on_runner_run_refused)
@@ -145,6 +152,7 @@ class TrainingPanel(QWidget):
         r.training_started.connect(self.plots.on_training_started)
         r.batch_progressed.connect(self.plots.on_batch_progressed)
         r.epoch_finished.connect(self.plots.on_epoch_finished)
+        r.training_finished.connect(self.plots.on_training_finished)
         self._show_spec_state()
         self._update_buttons()
 
@@ -172,6 +180,19 @@ class TrainingPanel(QWidget):
     def is_busy(self) -> bool:
         return self.runner.busy
 
+    @property
+    def run_folder(self) -> Path | None:
+        """The run folder of the current (or last) run: every run made here is recorded as a CLI run is."""
+        return self._run_folder
+
+    def data_choice(self) -> DataChoice:
+        """The data chosen in the form, as the core Run's record (see cnnviz.core.data.choice)."""
+        return self.form.data_box.data_choice()
+
+    def run_config(self) -> tuple[TrainingConfig, DataChoice]:
+        """What Train would run now: the training settings and the data choice (File > Export as run config)."""
+        return self.form.config(), self.data_choice()
+
     @Slot(object)
     def set_spec(self, spec: ModelSpec) -> None:
         """The builder's current model; it is built (on the training thread) when Train is pressed."""
@@ -188,6 +209,7 @@ class TrainingPanel(QWidget):
     def shutdown(self, timeout_ms: int = 5000) -> bool:
         """Stop training and every worker thread; True when all ended within ``timeout_ms``."""
         ok = self.runner.shutdown(timeout_ms)
+        self.plots.shutdown()
         return self.form.shutdown(timeout_ms) and ok
 
     # --- buttons --------------------------------------------------------------------------------------
@@ -209,10 +231,11 @@ class TrainingPanel(QWidget):
         if problems:
             self._show_message("Cannot train: " + "; ".join(problems), "error")
             return
-        job = TrainingJob(self._spec.copy(), self.form.dataset, self.form.config(), self.form.images_limit())
+        config, choice = self.run_config()
+        job = TrainingJob(self._spec.copy(), self.form.dataset, config, choice.limit, data=choice)
         self.plots.clear()
         self.results.clear()
-        self._session = self._snapshots = None
+        self._session = self._snapshots = self._run_folder = None
         self._show_message("Building the model (the first time also loads TensorFlow)…", "info")
         self.runner.start(job)
 
@@ -284,6 +307,11 @@ class TrainingPanel(QWidget):
     def _on_runner_session_ready(self, session, snapshots) -> None:
         self._session, self._snapshots = session, snapshots
 
+    @Slot(str)
+    def _on_runner_run_folder_ready(self, path: str) -> None:
+        self._run_folder = Path(path)
+        self.run_folder_created.emit(path)
+
     @Slot(object)
     def _on_runner_run_done(self, outcome: RunOutcome) -> None:
         f = outcome.finished
@@ -295,8 +323,9 @@ class TrainingPanel(QWidget):
             self.results.clear()   # an untrained model's 10% would only confuse
         if f.reason != "diverged":
             acc = "" if outcome.evaluation is None else f" Test accuracy {100 * outcome.evaluation.accuracy:.2f}%."
-            self._show_message(f"{f.message[0].upper()}{f.message[1:]} ({f.epochs_done} epoch(s) in all).{acc}",
-                               "ok" if f.reason == "completed" else "info")
+            where = "" if outcome.run_folder is None else f" Recorded as run {outcome.run_folder.name} (Runs tab)."
+            self._show_message(f"{f.message[0].upper()}{f.message[1:]} ({f.epochs_done} epoch(s) in all).{acc}"
+                               f"{where}", "ok" if f.reason == "completed" else "info")
         if f.reason == "completed":
             self.progress.setValue(self.progress.maximum())
         last = self._session.history["seconds"][-1] if self._session and self._session.epochs_done else None

@@ -12,7 +12,8 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QButtonGroup, QCheckBox, QCombo
                                QVBoxLayout, QWidget)
 
 from cnnviz.core.data.datasets import Dataset
-from cnnviz.core.train.training import LOSS_EXPLANATIONS, AugmentConfig, TrainingConfig, augment_batch, to_float
+from cnnviz.core.train.config import LOSS_EXPLANATIONS, AugmentConfig, TrainingConfig, augment_batch
+from cnnviz.core.train.prepared import to_float
 
 from ..workers import TaskRunner
 from .data_box import CelebASource, DataBox
@@ -98,6 +99,9 @@ class SetupForm(QWidget):
         self.loss_help.setWordWrap(True)
         self.loss_help.setStyleSheet("color: #555;")
         self.seed_spin = _spin(0, 2**31 - 1, 1)
+        self.deterministic_check = QCheckBox("bit-identical reruns (slower)")
+        self.deterministic_check.setToolTip("TensorFlow op determinism: the same seed gives exactly the same curves, "
+                                            "here and with cnnviz-cli train (stays on until the app restarts)")
         train_box = QGroupBox("Training")
         form = QFormLayout(train_box)
         form.addRow("Validation", val_row)
@@ -111,6 +115,7 @@ class SetupForm(QWidget):
         form.addRow("Loss", self.loss_combo)
         form.addRow("", self.loss_help)
         form.addRow("Seed", self.seed_spin)
+        form.addRow("", self.deterministic_check)
 
         # augmentation
         self.flip_check = QCheckBox("flip left-right")
@@ -149,7 +154,7 @@ class SetupForm(QWidget):
         for spin in (self.val_count_spin, self.val_fraction_spin, self.batch_spin, self.epochs_spin, self.lr_spin,
                      self.momentum_spin, self.seed_spin):
             spin.valueChanged.connect(self._on_field_changed)
-        for radio in (self.val_count_radio, self.val_fraction_radio):
+        for radio in (self.val_count_radio, self.val_fraction_radio, self.deterministic_check):
             radio.toggled.connect(self._on_field_changed)
         for combo in (self.optimizer_combo, self.loss_combo):
             combo.currentIndexChanged.connect(self._on_field_changed)
@@ -182,7 +187,8 @@ class SetupForm(QWidget):
                               seed=self.seed_spin.value(),
                               validation_count=self.val_count_spin.value() if by_count else None,
                               validation_fraction=None if by_count else self.val_fraction_spin.value(),
-                              augment=self.augment_config())
+                              augment=self.augment_config(),
+                              deterministic=self.deterministic_check.isChecked())
 
     def problems(self) -> list[str]:
         """What stops a run with these settings on the loaded data (besides the model)."""
