@@ -76,6 +76,27 @@ def _meta(data, origin: str) -> dict[str, Any]:
     return meta
 
 
+def fingerprints(data, prepared) -> dict[str, str] | None:
+    """SHA-256 of the images a run trains on, to compare two runs' data without the data: ``selection`` (the
+    chosen uint8 training images and labels, before the split) and ``split`` (the validation images and labels).
+    None for streamed data (CelebA), whose images are read as training goes."""
+    import hashlib
+
+    if not hasattr(data, "x_train") or not hasattr(prepared, "x_val"):
+        return None
+
+    def sha(*arrays) -> str:
+        h = hashlib.sha256()
+        for a in arrays:
+            a = np.ascontiguousarray(a)
+            h.update(str((a.dtype.str, a.shape)).encode())
+            h.update(a.data)
+        return h.hexdigest()
+
+    return {"selection": sha(data.x_train, np.asarray(data.y_train, np.int64)),
+            "split": sha(prepared.x_val, np.asarray(prepared.y_val, np.int64))}
+
+
 def _test_images(data, streamed: bool) -> TestImages:
     if streamed:
         return TestImages(data.num_classes, stream=data.test if data.info.counts["test"] else None,
@@ -153,7 +174,8 @@ class Run:
                                       spec=None if spec is None else spec.to_dict(),
                                       meta={**_meta(loaded_data, origin),
                                             "split": {"train": int(prepared.train_count),
-                                                      "validation": int(prepared.val_count)}},
+                                                      "validation": int(prepared.val_count)},
+                                            "fingerprints": fingerprints(loaded_data, prepared)},
                                       overwrite=overwrite)
         return cls._wire(run_dir, session, data, config, loaded_data, strategy, tensorboard, snapshot_index)
 
