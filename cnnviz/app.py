@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("cnnviz")
     app.setWindowIcon(app_icon())
     window = MainWindow(load_tensorflow=not (args.smoke or args.no_tensorflow))
+    app.aboutToQuit.connect(window.shutdown)   # the one quit hook: stops whatever closing did not (idempotent)
     install_excepthook(window)
     window.show()
     if args.report_startup:

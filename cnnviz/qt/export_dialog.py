@@ -10,18 +10,22 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
                                QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
 from cnnviz.core.io.export import FORMATS, ExportReport, export_model, normalise_path
-from cnnviz.qt.tasks import Task
+from cnnviz.qt.concurrency import JobClient, SerialWorker
 
 
 class ExportDialog(QDialog):
     def __init__(self, model, *, x_check: np.ndarray | None = None, folder: str = "", name: str = "model",
-                 parent: QWidget | None = None) -> None:
+                 worker: SerialWorker | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export model")
         self.model = model
         self.x_check = x_check
         self.report: ExportReport | None = None
-        self._task: Task | None = None
+        # The export runs on the app's TensorFlow lane (a worker of the dialog's own when none is given).
+        self._own = worker is None
+        self._jobs = JobClient(SerialWorker("export", self) if worker is None else worker, self)
+        self._jobs.finished.connect(self._on_export_finished)
+        self._jobs.failed.connect(self._on_export_failed)
         self.format_box = QComboBox()
         for key, (_suffix, text) in FORMATS.items():
             self.format_box.addItem(text, key)
@@ -61,17 +65,21 @@ class ExportDialog(QDialog):
 
     @Slot()
     def start_export(self) -> None:
-        """Export in a pool thread; ``finished``/``failed`` of the task update the dialog."""
+        """Export on the TensorFlow lane; the job's ``finished``/``failed`` update the dialog."""
         target = normalise_path(self.format, self.path_edit.text().strip())
         self.export_button.setEnabled(False)
         self.result_label.setText(f"Exporting to {target} and verifying…")
-        self._task = Task(export_model, self.model, self.format, target, x_check=self.x_check)
-        self._task.finished.connect(self._on_export_finished)
-        self._task.failed.connect(self._on_export_failed)
-        self._task.start()
+        self._jobs.submit("export", export_model, self.model, self.format, target, x_check=self.x_check)
 
-    @Slot(object)
-    def _on_export_finished(self, report: ExportReport) -> None:
+    def busy(self) -> bool:
+        return self._jobs.busy()
+
+    def shutdown(self, timeout_ms: int = 60000) -> bool:
+        """Stop the dialog's own worker (an app lane is stopped by the window's registry)."""
+        return self._jobs.executor.shutdown(timeout_ms) if self._own else True
+
+    @Slot(str, object)
+    def _on_export_finished(self, _key: str, report: ExportReport) -> None:
         self.report = report
         self.export_button.setEnabled(True)
         self.result_label.setText(
@@ -79,8 +87,8 @@ class ExportDialog(QDialog):
             f"{report.seconds:.1f} s; largest difference from the live model on {report.images} images: "
             f"{report.max_abs_diff:.1e}")
 
-    @Slot(str)
-    def _on_export_failed(self, message: str) -> None:
+    @Slot(str, str, str)
+    def _on_export_failed(self, _key: str, message: str, _details: str) -> None:
         self.export_button.setEnabled(True)
         self.result_label.setText(f"<span style='color:#c62828'><b>✗ Export failed.</b> {message.splitlines()[0]}"
                                   "</span><br>Nothing was written; an existing file there is unchanged.")

@@ -1,41 +1,40 @@
-"""The main window: one tab per panel, menus, shortcuts, and a status bar saying what TensorFlow is doing.
+"""The main window: one tab per panel, the menus, and a status bar saying what TensorFlow is doing.
 
-The window is shown before TensorFlow is imported (``start_background_work`` starts the import on a thread).
-The model being edited is ``window.document`` (a SpecDocument); panels other than the builder read it from there.
-A tab's placeholder is replaced with ``window.set_panel("Training", widget)``.
+The window makes the app state (cnnviz.qt.state.AppState: the document being edited, the current model, the last
+run, the background lanes) and hands it to the panels; the menu actions live beside it in cnnviz.qt.actions and
+cnnviz.qt.models. Everything that has to stop at close is in one registry (``shutdown_registry``); closing the
+window stops and waits on all of it. The window is shown before TensorFlow is imported
+(``start_background_work`` queues the import on the TensorFlow lane). A tab's placeholder is replaced with
+``window.set_panel("Training", widget)``.
 """
 from __future__ import annotations
 
 import sys
 import traceback
-from pathlib import Path
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QStyle, QTabWidget, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from cnnviz import __version__
 from cnnviz.core.io.autosave import Autosave
-from cnnviz.core.model.spec import SpecError
+from cnnviz.qt.actions import SPEC_FILTER, DocumentActions, RunMenuActions, make_action
 from cnnviz.qt.builder import BuilderPanel, SpecDocument
 from cnnviz.qt.canvas.panel import DrawPanel
-from cnnviz.qt.training.panel import TrainingPanel
-from cnnviz.qt.icons import app_icon, standard_icon
+from cnnviz.qt.concurrency import Background, ShutdownRegistry
+from cnnviz.qt.icons import app_icon
 from cnnviz.qt.models import ModelActions
 from cnnviz.qt.recovery import AutosaveController, offer_recovery
 from cnnviz.qt.runs.panel import RunsPanel
 from cnnviz.qt.settings import AppSettings
+from cnnviz.qt.state import AppState, LastRun
 from cnnviz.qt.tf_loader import TensorFlowLoader
+from cnnviz.qt.training.panel import TrainingPanel
+
+__all__ = ["SPEC_FILTER", "TAB_TITLES", "MainWindow", "install_excepthook"]
 
 TAB_TITLES = ("Builder", "Training", "Inspector", "Draw", "Augment", "Runs")
-SPEC_FILTER = "cnnviz model spec (*.json);;All files (*)"
-_PLACEHOLDERS = {
-    "Training": "Training: train the model on MNIST and watch loss and accuracy live (coming soon).",
-    "Inspector": "Inspector: feature maps, kernels and the convolution step by step (coming soon).",
-    "Draw": "Draw: draw a digit and see what the trained model predicts (coming soon).",
-    "Augment": "",
-    "Runs": "",
-}
+_PLACEHOLDER = "Inspector: feature maps, kernels and the convolution step by step (loading…)."
 
 
 def _placeholder(text: str) -> QWidget:
@@ -52,63 +51,76 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else AppSettings()
         self.setWindowIcon(app_icon())
         self.document = SpecDocument(parent=self)
+        self.background = Background(self)
+        self.state = AppState(self.document, self.background, parent=self)
+        self.shutdown_registry = ShutdownRegistry()
+
         self.builder = BuilderPanel(self.document)
-        self.tabs = QTabWidget()
-        self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self.builder, "Builder")
-        for title in TAB_TITLES[1:-1]:
-            self.tabs.addTab(_placeholder(_PLACEHOLDERS[title]), title)
-        self.runs = RunsPanel()
-        self.tabs.addTab(self.runs, "Runs")
-        self.setCentralWidget(self.tabs)
-        self.autosave = AutosaveController(self.document, Autosave(), parent=self)
-        self.autosave.failed.connect(self._on_builder_message)
-        self.models = ModelActions(self)
-        self.models.message.connect(self._on_builder_message)
-        # The shipped digit model loads in the background once the window shows (start_background_work); not in
-        # --smoke or shape-only mode.
-        self.draw = DrawPanel(load_shipped=False)
-        self.set_panel("Draw", self.draw)
-        self.models.model_changed.connect(self._on_models_model_changed)
-        self.draw.inspect_requested.connect(self._on_inspect_requested)
+        self.training = TrainingPanel()
+        self.draw = DrawPanel(load_shipped=False, state=self.state)  # the shipped model loads once shown
         from cnnviz.qt.augment import AugmentPanel
 
-        self.augment = AugmentPanel()  # its TensorFlow work starts when the tab is first shown
-        self.set_panel("Augment", self.augment)
-        self.training = TrainingPanel()
-        self.set_panel("Training", self.training)
+        self.augment = AugmentPanel(state=self.state)  # its TensorFlow work starts when the tab is first shown
+        self.runs = RunsPanel()
+        self._inspector = None   # it builds a model as soon as it exists: made when first needed
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        for title, widget in zip(TAB_TITLES, (self.builder, self.training, _placeholder(_PLACEHOLDER), self.draw,
+                                              self.augment, self.runs)):
+            self.tabs.addTab(widget, title)
+        self.setCentralWidget(self.tabs)
+
+        self.autosave = AutosaveController(self.document, Autosave(), parent=self)
+        self.files = DocumentActions(self.document, self.settings, self, parent=self)
+        self.models = ModelActions(self.state, self.settings, self, confirm_replace=self.files.maybe_save,
+                                   training=self.training, parent=self)
+        self.models.training_settings = self.training.run_config
+        self.run_actions = RunMenuActions(self.runs, self, parent=self)
+        self.tf_loader = TensorFlowLoader(self.background.tf, self)
+        self._load_tensorflow = load_tensorflow
+        self._register_shutdown()
+        self._connect()
+
+        self.tf_status = QLabel("TensorFlow: not loaded" if load_tensorflow else
+                                "TensorFlow: off (shapes still work)")
+        self.model_status = QLabel()
+        self.statusBar().addPermanentWidget(self.model_status)
+        self.statusBar().addPermanentWidget(self.tf_status)
+        self._make_actions()
+        self._make_menus()
         self.training.set_spec(self.document.spec)
-        self.document.spec_changed.connect(self._on_document_spec_for_training)
+        self._on_document_spec_changed()
+        self._restore_settings()
+
+    def _connect(self) -> None:
+        for source in (self.autosave.failed, self.models.message, self.runs.message, self.builder.message):
+            source.connect(self._on_message)
+        self.files.message.connect(self._on_files_message)
+        self.document.dirty_changed.connect(self._on_document_dirty_changed)
+        self.document.path_changed.connect(self._on_document_path_changed)
+        self.document.spec_changed.connect(self._on_document_spec_changed)
+        self.draw.inspect_requested.connect(self._on_inspect_requested)
         self.training.model_trained.connect(self._on_training_model_trained)
         self.training.inspect_requested.connect(self._on_inspect_requested)
         self.training.busy_changed.connect(self._on_training_busy_changed)
         self.training.run_folder_created.connect(self.runs.open_run)   # app runs are run folders too
-        self.models.training_settings = self._training_settings
-        # The inspector builds a model on its worker thread as soon as it exists: create it when first needed.
-        self._inspector = None
-        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         self.runs.model_requested.connect(self._on_runs_model_requested)
-        self.runs.message.connect(self._on_builder_message)
-
-        self.tf_status = QLabel("TensorFlow: not loaded")
-        self.model_status = QLabel()
-        self.statusBar().addPermanentWidget(self.model_status)
-        self.statusBar().addPermanentWidget(self.tf_status)
-        self.tf_loader = TensorFlowLoader(self)
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         self.tf_loader.ready.connect(self._on_tf_loader_ready)
         self.tf_loader.failed.connect(self._on_tf_loader_failed)
-        self._load_tensorflow = load_tensorflow
-        if not load_tensorflow:
-            self.tf_status.setText("TensorFlow: off (shapes still work)")
 
-        self._make_actions()
-        self._make_menus()
-        self.document.dirty_changed.connect(self._on_document_dirty_changed)
-        self.document.path_changed.connect(self._on_document_path_changed)
-        self.document.spec_changed.connect(self._on_document_spec_changed)
-        self.builder.message.connect(self._on_builder_message)
-        self._on_document_spec_changed()
-        self._restore_settings()
+    def _register_shutdown(self) -> None:
+        """What closing stops, in order: the training run first (it may take seconds and keeps its history),
+        then the panels' own timers and jobs, the autosave, and last the lanes they all run on."""
+        add = self.shutdown_registry.add
+        add("training", self._stop_training_and_keep_history)
+        add("inspector", self._shutdown_inspector)
+        add("draw", self.draw)
+        add("augment", self.augment)
+        add("runs", self._shutdown_runs)
+        add("model actions", self.models)
+        add("autosave", self.autosave.shutdown)
+        add("background lanes", self.background)
 
     # --- panels ---------------------------------------------------------------------------------------------
     def panel(self, title: str) -> QWidget:
@@ -125,52 +137,46 @@ class MainWindow(QMainWindow):
         old.setParent(None)
         return old
 
-    # --- actions and menus --------------------------------------------------------------------------------------
-    def _action(self, text: str, slot, shortcut=None, tip: str = "", icon=None) -> QAction:
-        act = QAction(text, self)
-        if icon is not None:
-            act.setIcon(standard_icon(icon))
-        if shortcut is not None:
-            act.setShortcut(QKeySequence(shortcut))
-        if tip:
-            act.setStatusTip(tip)
-            act.setToolTip(tip)
-        act.triggered.connect(slot)
-        return act
+    @property
+    def inspector(self):
+        """The Inspector tab's panel, created on first use (it follows the app state's model and last run)."""
+        if self._inspector is None:
+            from cnnviz.qt.inspector.panel import InspectorPanel
 
+            self._inspector = InspectorPanel(state=self.state)
+            if self.state.last_run is None and self.training.snapshots is not None:
+                self._inspector.set_snapshots(self.training.snapshots)   # a run in progress
+            self.set_panel("Inspector", self._inspector)
+        return self._inspector
+
+    # --- actions and menus --------------------------------------------------------------------------------------
     def _make_actions(self) -> None:
-        sk, sp = QKeySequence.StandardKey, QStyle.StandardPixmap
-        self.new_action = self._action("&New", self.new_model, sk.New, "Start an empty model", sp.SP_FileIcon)
-        self.open_action = self._action("&Open model spec…", self.open_spec, sk.Open, "Open a model spec (.json)",
-                                        sp.SP_DialogOpenButton)
-        self.save_action = self._action("&Save model spec", self.save_spec, sk.Save, "Save the model spec",
-                                        sp.SP_DialogSaveButton)
-        self.save_as_action = self._action("Save &as…", self.save_spec_as, sk.SaveAs,
-                                           "Save the model spec under a new name")
-        self.import_action = self._action("&Import model…", self._on_import_triggered, "Ctrl+I",
-                                          "Load a trained Keras model (.keras): its layers go to the builder when "
-                                          "the builder supports them, the model to the other tabs")
-        self.export_action = self._action("&Export model…", self._on_export_triggered, "Ctrl+E",
-                                          "Export the trained model (.keras, weights, SavedModel, TFLite, ONNX), "
-                                          "verified by loading it back")
-        self.run_config_action = self._action("Export as &run config…", self._on_run_config_triggered, None,
-                                              "Write what `cnnviz-cli train` needs to run this experiment headless")
-        self.bundle_action = self._action("Export reproducibility &bundle…", self._on_bundle_triggered, None,
-                                          "Spec, Keras code, settings, seed, data, history, test metrics and "
-                                          "library versions of the last training run, in one folder")
-        self.open_run_action = self._action("Open r&un…", self.runs._on_open_clicked, None,
-                                            "Open a run folder written by cnnviz-cli train")
-        self.follow_run_action = self._action("&Follow run…", self.runs._on_follow_clicked, None,
-                                              "Watch a run folder that another process is writing")
-        self.quit_action = self._action("&Quit", self.close, sk.Quit, "Quit cnnviz")
+        sk = QKeySequence.StandardKey
+        files, runs = self.files, self.run_actions
+        self.new_action, self.open_action = files.new_action, files.open_action
+        self.save_action, self.save_as_action = files.save_action, files.save_as_action
+        self.recent_menu = files.recent_menu
+        self.open_run_action, self.follow_run_action = runs.open_run_action, runs.follow_run_action
+        self.import_action = make_action(self, "&Import model…", self._on_import_triggered, "Ctrl+I",
+                                         "Load a trained Keras model (.keras): its layers go to the builder when "
+                                         "the builder supports them, the model to the other tabs")
+        self.export_action = make_action(self, "&Export model…", self._on_export_triggered, "Ctrl+E",
+                                         "Export the trained model (.keras, weights, SavedModel, TFLite, ONNX), "
+                                         "verified by loading it back")
+        self.run_config_action = make_action(self, "Export as &run config…", self._on_run_config_triggered, None,
+                                             "Write what `cnnviz-cli train` needs to run this experiment headless")
+        self.bundle_action = make_action(self, "Export reproducibility &bundle…", self._on_bundle_triggered, None,
+                                         "Spec, Keras code, settings, seed, data, history, test metrics and "
+                                         "library versions of the last training run, in one folder")
+        self.quit_action = make_action(self, "&Quit", self.close, sk.Quit, "Quit cnnviz")
         self.undo_action = self.document.undo_stack.createUndoAction(self, "&Undo")
         self.undo_action.setShortcut(QKeySequence(sk.Undo))
         self.redo_action = self.document.undo_stack.createRedoAction(self, "&Redo")
         self.redo_action.setShortcut(QKeySequence(sk.Redo))
-        self.about_action = self._action("&About cnnviz", self.show_about, None, "About cnnviz")
+        self.about_action = make_action(self, "&About cnnviz", self.show_about, None, "About cnnviz")
         self.tab_actions = []
         for i, title in enumerate(TAB_TITLES):
-            act = self._action(title, self._on_tab_action_triggered, f"Ctrl+{i + 1}", f"Show the {title} tab")
+            act = make_action(self, title, self._on_tab_action_triggered, f"Ctrl+{i + 1}", f"Show the {title} tab")
             act.setData(i)
             self.tab_actions.append(act)
 
@@ -179,9 +185,7 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         file_menu.setToolTipsVisible(True)
         file_menu.addActions([self.new_action, self.open_action])
-        self.recent_menu = file_menu.addMenu("Open &recent")
-        self.recent_menu.aboutToShow.connect(self._on_recent_menu_about_to_show)
-        self._on_recent_menu_about_to_show()
+        file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
         file_menu.addActions([self.save_action, self.save_as_action])
         file_menu.addSeparator()
@@ -202,106 +206,6 @@ class MainWindow(QMainWindow):
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
 
-    # --- files -----------------------------------------------------------------------------------------------------
-    def maybe_save(self, doing: str = "continue") -> bool:
-        """Ask what to do with unsaved changes. True when it is fine to go on (saved or discarded)."""
-        if not self.document.is_dirty:
-            return True
-        buttons = QMessageBox.StandardButton
-        answer = QMessageBox.warning(
-            self, "Unsaved changes",
-            f"The model “{self.document.display_name}” has unsaved changes.\nSave them before you {doing}?",
-            buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
-        if answer == buttons.Save:
-            return self.save_spec()
-        return answer == buttons.Discard
-
-    @Slot()
-    def new_model(self) -> bool:
-        if not self.maybe_save("start a new model"):
-            return False
-        self.document.new()
-        return True
-
-    @Slot()
-    def open_spec(self, path: str | Path | None = None) -> bool:
-        """Open a spec file (asks for one if ``path`` is None). False if cancelled or it failed (message shown)."""
-        if not self.maybe_save("open another model"):
-            return False
-        if not path:
-            path, _ = QFileDialog.getOpenFileName(self, "Open model spec", self.settings.last_folder("spec"),
-                                                  SPEC_FILTER)
-            if not path:
-                return False
-        try:
-            self.document.open(path)
-        except SpecError as exc:
-            QMessageBox.critical(self, "Open model spec", f"This model spec could not be opened.\n\n{exc}")
-            if not Path(path).exists():
-                self.settings.remove_recent_file(path)
-            return False
-        self._remember_file(Path(path))
-        self.statusBar().showMessage(f"Opened {path}", 5000)
-        return True
-
-    @Slot()
-    def save_spec(self) -> bool:
-        if self.document.path is None:
-            return self.save_spec_as()
-        return self._write(self.document.path)
-
-    @Slot()
-    def save_spec_as(self, path: str | Path | None = None) -> bool:
-        if not path:
-            suggested = str(Path(self.settings.last_folder("spec")) / f"{self.document.spec.name}.json")
-            path, _ = QFileDialog.getSaveFileName(self, "Save model spec", suggested, SPEC_FILTER)
-            if not path:
-                return False
-        path = Path(path)
-        if not path.suffix:
-            path = path.with_suffix(".json")
-        return self._write(path)
-
-    def _write(self, path: Path) -> bool:
-        try:
-            self.document.save(path)
-        except OSError as exc:
-            QMessageBox.critical(self, "Save model spec",
-                                 f"The model spec could not be saved to\n{path}\n\n{exc.strerror or exc}")
-            return False
-        self._remember_file(path)
-        self.statusBar().showMessage(f"Saved {path}", 5000)
-        return True
-
-    def _remember_file(self, path: Path) -> None:
-        self.settings.add_recent_file(path)
-        self.settings.set_last_folder("spec", path.parent)
-
-    @Slot()
-    def _on_recent_menu_about_to_show(self) -> None:
-        self.recent_menu.clear()
-        for path in self.settings.recent_files:
-            act = self.recent_menu.addAction(Path(path).name)
-            act.setData(path)
-            act.setStatusTip(path)
-            act.triggered.connect(self._on_recent_action_triggered)
-        if self.recent_menu.isEmpty():
-            self.recent_menu.addAction("(none yet)").setEnabled(False)
-        else:
-            self.recent_menu.addSeparator()
-            self.recent_menu.addAction("Clear list").triggered.connect(self._on_clear_recent_triggered)
-
-    @Slot()
-    def _on_recent_action_triggered(self) -> None:
-        act = self.sender()
-        if isinstance(act, QAction):
-            self.open_spec(act.data())
-
-    @Slot()
-    def _on_clear_recent_triggered(self) -> None:
-        self.settings.recent_files = []
-
-    # --- other slots ------------------------------------------------------------------------------------------------
     @Slot()
     def show_about(self) -> None:
         QMessageBox.about(self, "About cnnviz",
@@ -315,6 +219,23 @@ class MainWindow(QMainWindow):
         if isinstance(act, QAction):
             self.tabs.setCurrentIndex(int(act.data()))
 
+    @Slot()
+    def _on_import_triggered(self) -> None:
+        self.models.import_model()
+
+    @Slot()
+    def _on_export_triggered(self) -> None:
+        self.models.export_model()
+
+    @Slot()
+    def _on_bundle_triggered(self) -> None:
+        self.models.export_bundle()
+
+    @Slot()
+    def _on_run_config_triggered(self) -> None:
+        self.models.export_run_config()
+
+    # --- document and status bar -----------------------------------------------------------------------------
     @Slot(bool)
     def _on_document_dirty_changed(self, dirty: bool) -> None:
         self.setWindowModified(dirty)
@@ -326,8 +247,8 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_document_spec_changed(self) -> None:
         self._update_title()
-        problems = self.document.problems
-        report = self.document.report
+        self.training.set_spec(self.document.spec)
+        problems, report = self.document.problems, self.document.report
         if problems:
             n = len(problems)
             self.model_status.setText(f"<span style='color:#c62828'>✗ {n} problem{'s' if n > 1 else ''}</span>")
@@ -342,8 +263,42 @@ class MainWindow(QMainWindow):
         self.setWindowModified(self.document.is_dirty)
 
     @Slot(str)
-    def _on_builder_message(self, text: str) -> None:
-        self.statusBar().showMessage(text, 5000)
+    def _on_message(self, text: str) -> None:
+        if text:
+            self.statusBar().showMessage(text, 5000)
+        else:
+            self.statusBar().clearMessage()
+
+    @Slot(str, int)
+    def _on_files_message(self, text: str, ms: int) -> None:
+        self.statusBar().showMessage(text, ms)
+
+    # --- between the panels: through the state and public methods ---------------------------------------------
+    @Slot(int)
+    def _on_tabs_current_changed(self, index: int) -> None:
+        if TAB_TITLES[index] == "Inspector" and self._inspector is None:
+            self.inspector  # noqa: B018 - creates the panel
+
+    @Slot(object)
+    def _on_training_model_trained(self, model) -> None:
+        training = self.training
+        self.state.set_last_run(LastRun(model, training.session, training.snapshots, training.last_evaluation,
+                                        tuple(training.class_names), training.run_folder))
+        self.state.set_model(model, training.class_names, "trained in the Training tab")
+
+    @Slot(bool)
+    def _on_training_busy_changed(self, busy: bool) -> None:
+        self.tf_status.setText("TensorFlow: training…" if busy else "TensorFlow: ready")
+
+    @Slot(object)
+    def _on_inspect_requested(self, image) -> None:
+        source = "Drawing from the Draw tab" if self.sender() is self.draw else "Test image from the Training tab"
+        self.inspector.set_image(image, source)
+        self.tabs.setCurrentIndex(TAB_TITLES.index("Inspector"))
+
+    @Slot(str)
+    def _on_runs_model_requested(self, path: str) -> None:
+        self.models.import_run(path)
 
     # --- TensorFlow in the background ----------------------------------------------------------------------------
     @Slot()
@@ -368,7 +323,7 @@ class MainWindow(QMainWindow):
         self.tf_status.setToolTip(message)
         QMessageBox.critical(self, "cnnviz", message.split("\n\n")[0])
 
-    # --- settings and closing ---------------------------------------------------------------------------------------
+    # --- settings, recovery and closing -----------------------------------------------------------------------------
     def _restore_settings(self) -> None:
         geometry = self.settings.window_geometry
         if geometry is None or not self.restoreGeometry(geometry):
@@ -392,30 +347,35 @@ class MainWindow(QMainWindow):
         self.settings.current_tab = TAB_TITLES[self.tabs.currentIndex()]
         self.settings.sync()
 
+    def offer_recovery(self) -> bool:
+        """After a crash, offer the autosaved model back (called once the window is shown)."""
+        return offer_recovery(self, self.document, self.autosave.autosave)
+
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        if not self.maybe_save("quit"):
+        if not self.files.maybe_save("quit"):
             event.ignore()
             return
         self.save_settings()
         self.shutdown()
         super().closeEvent(event)
 
-    def shutdown(self) -> None:
-        """Stop every worker thread (training, model loading, inspection, pool tasks) and the autosave.
-        Idempotent; called when the window closes. A QThread destroyed while running aborts the process."""
-        self._stop_training_and_keep_history()
-        self.models.shutdown()
-        self.draw.wait_for_loader()
-        if self._inspector is not None:
-            self._inspector.shutdown()
-        self.runs.shutdown()
-        self.autosave.shutdown()
-        self.tf_loader.wait()
+    @Slot()
+    def shutdown(self) -> bool:
+        """Stop and wait on everything in the registry (training, panels, autosave, the background lanes).
+        Idempotent; called when the window closes (and at aboutToQuit). A QThread destroyed while running aborts
+        the process, so nothing may be left running."""
+        return self.shutdown_registry.shutdown(30000)
 
-    def _stop_training_and_keep_history(self) -> None:
+    def _shutdown_inspector(self) -> bool:
+        return True if self._inspector is None else self._inspector.shutdown()
+
+    def _shutdown_runs(self) -> None:
+        self.runs.shutdown()
+
+    def _stop_training_and_keep_history(self) -> bool:
         """Closing while training: stop within 5 s and keep the history so far in the cnnviz home folder."""
         busy = self.training.is_busy
-        self.training.shutdown(5000)
+        stopped = self.training.shutdown(5000)
         run_folder = self.training.run_folder   # the run folder holds every finished epoch
         if busy and run_folder is not None and (run_folder / "history.jsonl").is_file():
             import time
@@ -429,79 +389,7 @@ class MainWindow(QMainWindow):
                 save_run_history_csv(run_folder, folder / time.strftime("training-%Y%m%d-%H%M%S.csv"))
             except OSError:
                 pass  # closing must not fail; the user was not asked for this file
-
-    def offer_recovery(self) -> bool:
-        """After a crash, offer the autosaved model back (called once the window is shown)."""
-        return offer_recovery(self, self.document, self.autosave.autosave)
-
-    @Slot()
-    def _on_import_triggered(self) -> None:
-        self.models.import_model()
-
-    @Slot()
-    def _on_export_triggered(self) -> None:
-        self.models.export_model()
-
-    @property
-    def inspector(self):
-        """The Inspector tab's panel, created on first use."""
-        if self._inspector is None:
-            from cnnviz.qt.inspector.panel import InspectorPanel
-
-            self._inspector = InspectorPanel()
-            self.set_panel("Inspector", self._inspector)
-            if self.training.snapshots is not None:
-                self._inspector.set_snapshots(self.training.snapshots)
-            if self.models.model is not None:
-                self._inspector.set_model(self.models.model, self.models.class_names)
-        return self._inspector
-
-    @Slot(int)
-    def _on_tabs_current_changed(self, index: int) -> None:
-        if TAB_TITLES[index] == "Inspector" and self._inspector is None:
-            self.inspector  # noqa: B018 - creates the panel
-
-    @Slot()
-    def _on_document_spec_for_training(self) -> None:
-        self.training.set_spec(self.document.spec)
-
-    @Slot(object)
-    def _on_training_model_trained(self, model) -> None:
-        self.models.set_model(model, self.training.class_names, "trained in the Training tab")
-        if self._inspector is not None:
-            self._inspector.set_snapshots(self.training.snapshots)
-
-    @Slot(bool)
-    def _on_training_busy_changed(self, busy: bool) -> None:
-        self.tf_status.setText("TensorFlow: training…" if busy else "TensorFlow: ready")
-
-    def _training_settings(self):
-        """The Training tab's settings, for File > Export as run config."""
-        return self.training.run_config()
-
-    @Slot(object)
-    def _on_inspect_requested(self, image) -> None:
-        source = "Drawing from the Draw tab" if self.sender() is self.draw else "Test image from the Training tab"
-        self.inspector.set_image(image, source)
-        self.tabs.setCurrentIndex(TAB_TITLES.index("Inspector"))
-
-    @Slot(object, object)
-    def _on_models_model_changed(self, model, class_names) -> None:
-        self.draw.set_model(model, class_names)
-        if self._inspector is not None:
-            self._inspector.set_model(model, class_names)
-
-    @Slot(str)
-    def _on_runs_model_requested(self, path: str) -> None:
-        self.models.import_run(path)
-
-    @Slot()
-    def _on_bundle_triggered(self) -> None:
-        self.models.export_bundle()
-
-    @Slot()
-    def _on_run_config_triggered(self) -> None:
-        self.models.export_run_config()
+        return stopped
 
 
 def install_excepthook(window: QWidget) -> None:

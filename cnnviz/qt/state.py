@@ -38,13 +38,14 @@ class CurrentModel:
 @dataclass(frozen=True)
 class LastRun:
     """The last run of the Training tab: the trained model (a copy), its session (history, data counts), the
-    per-epoch snapshots, the test evaluation (None without test images) and the class names."""
+    per-epoch snapshots, the test evaluation (None without test images), the class names and its run folder."""
 
     model: Any
     session: Any
     snapshots: Any
     evaluation: Any
     class_names: tuple[str, ...]
+    run_folder: Any = None
 
 
 class AppState(QObject):

@@ -109,7 +109,7 @@ def test_save_and_reopen_a_spec(window, monkeypatch, tmp_path, boxes):
     assert window.settings.last_folder("spec") == str(tmp_path)
 
     doc.set_field(0, "filters", 8)  # unsaved; reopening asks first, the answer is Discard
-    assert window.open_spec(saved)
+    assert window.files.open_spec(saved)
     assert boxes.texts("warning") and "unsaved changes" in boxes.texts("warning")[0]
     assert doc.spec.layers[0].params["filters"] == 16 and not doc.is_dirty
     assert doc.undo_stack.count() == 0
@@ -117,7 +117,7 @@ def test_save_and_reopen_a_spec(window, monkeypatch, tmp_path, boxes):
     doc.set_field(0, "filters", 4)
     window.save_action.trigger()  # has a file now: saved without asking
     assert json.loads(saved.read_text())["layers"][0]["filters"] == 4
-    window._on_recent_menu_about_to_show()
+    window.recent_menu.aboutToShow.emit()
     assert window.recent_menu.actions()[0].data() == str(saved.resolve())
 
 
@@ -125,10 +125,10 @@ def test_unsaved_changes_prompt_on_new_and_close(window, boxes):
     doc = window.document
     doc.set_field(0, "filters", 16)
     boxes.answer = QMessageBox.StandardButton.Cancel
-    assert not window.new_model() and len(doc.spec.layers) == 8
+    assert not window.files.new_model() and len(doc.spec.layers) == 8
     assert not window.close() and window.isVisible()
     boxes.answer = QMessageBox.StandardButton.Discard
-    assert window.new_model() and doc.spec.layers == [] and window.windowTitle() == "untitled[*] — cnnviz"
+    assert window.files.new_model() and doc.spec.layers == [] and window.windowTitle() == "untitled[*] — cnnviz"
     assert len(boxes.texts("warning")) == 3
     doc.add_layer("Dense")
     assert window.close()
@@ -138,7 +138,7 @@ def test_open_without_saving_first_is_refused_when_save_is_cancelled(window, mon
     window.document.set_field(0, "filters", 16)
     boxes.answer = QMessageBox.StandardButton.Save
     patch_dialog(monkeypatch, "getSaveFileName", "")  # the user cancels the save dialog
-    assert not window.open_spec("/nonexistent.json")
+    assert not window.files.open_spec("/nonexistent.json")
     assert window.document.spec.layers[0].params["filters"] == 16
     window.document.undo_stack.setClean()
 

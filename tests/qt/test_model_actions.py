@@ -39,16 +39,16 @@ def window(qtbot, tmp_path, monkeypatch):
     qtbot.addWidget(win)
     win.show()
     yield win
-    win.models.shutdown()
+    assert win.shutdown(), win.shutdown_registry.failures
 
 
 def test_import_a_keras_model_fills_the_builder_and_announces_the_model(qtbot, window, tmp_path, shown):
     spec = get_preset("keras_io")
     path = tmp_path / "someone_elses.keras"
     build_model(spec).save(path)
-    with qtbot.waitSignal(window.models.model_changed, timeout=60_000) as blocker:
+    with qtbot.waitSignal(window.state.model_changed, timeout=60_000) as blocker:
         window.models.import_model(path)
-    model, names = blocker.args
+    model, names = blocker.args[0].model, blocker.args[0].class_names
     assert model.count_params() == 34_826 and names == tuple("0123456789")
     assert window.document.spec.layer_names() == spec.layer_names()
     assert window.document.report.total_params == 34_826
@@ -58,9 +58,8 @@ def test_import_a_keras_model_fills_the_builder_and_announces_the_model(qtbot, w
 def test_import_a_broken_file_shows_why(qtbot, window, tmp_path, shown):
     path = tmp_path / "notes.keras"
     path.write_text("my notes")
-    task = window.models.import_model(path)
-    with qtbot.waitSignal(task.failed, timeout=30_000):
-        pass
+    with qtbot.waitSignal(window.models.import_failed, timeout=30_000):
+        window.models.import_model(path)
     qtbot.waitUntil(lambda: any(k == "critical" for k, _ in shown), timeout=5000)
     text = [t for k, t in shown if k == "critical"][0]
     assert "a .keras file is a zip archive, this is a text file" in text
