@@ -14,13 +14,18 @@ from .tiles import TileGrid
 
 
 def describe(info) -> str:
-    """A one-line description of a layer: 'conv_1 · Conv2D · 32 filters 5×5, stride 1, padding same, relu'."""
+    """A one-line description of a layer: 'conv_1 · Conv2D · 32 filters 5×5, stride 1, padding same, relu'
+    (dilation, depthwise multiplier and separable structure when the layer has them)."""
     p = info.params
     shape = "×".join(str(v) for v in info.output_shape)
     if info.is_conv:
-        what = (f"{p['filters']} filters {p['kernel_size'][0]}×{p['kernel_size'][1]}, stride "
-                f"{p['strides'][0] if p['strides'][0] == p['strides'][1] else p['strides']}, padding {p['padding']}, "
-                f"{p.get('activation', 'linear')}")
+        k, st, d = p["kernel_size"], p["strides"], p.get("dilation_rate", (1, 1))
+        head = {"DepthwiseConv2D": f"depthwise ×{p.get('depth_multiplier', 1)} per channel",
+                "SeparableConv2D": f"separable, {p.get('filters')} filters (depthwise ×{p.get('depth_multiplier', 1)}"
+                                   " then 1×1)"}.get(info.kind, f"{p.get('filters')} filters")
+        what = (f"{head} {k[0]}×{k[1]}, stride {st[0] if st[0] == st[1] else st}"
+                + (f", dilation {d[0] if d[0] == d[1] else d}" if tuple(d) != (1, 1) else "")
+                + f", padding {p['padding']}, {p.get('activation', 'linear')}")
     elif info.is_pool:
         what = f"{p['pool_size'][0]}×{p['pool_size'][1]} window, stride {p['strides'][0]}, padding {p['padding']}"
     elif info.kind == "Dense":
