@@ -244,3 +244,23 @@ def test_batch_loss_tracker_recovers_interval_means_from_running_means():
     t.add(ev(1, 1, 0.5))
     assert t.x[-1] == pytest.approx(1.75)
     assert t.ema[0] == pytest.approx(4.0)  # bias-corrected start
+
+
+def test_stop_pressed_while_the_run_is_prepared_is_honoured_before_any_batch(qtbot, panel):
+    panel.set_spec(tiny_spec())
+    quick_settings(panel, epochs=50)
+    batches = []
+    panel.runner.batch_progressed.connect(batches.append)
+    with qtbot.waitSignal(panel.runner.run_done, timeout=RUN_TIMEOUT_MS) as blocker:
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)   # the worker is still building the run
+    finished = blocker.args[0].finished
+    assert (finished.reason, finished.epochs_done) == ("stopped", 0) and batches == []
+    assert "stopped before the run began" in finished.message
+    import json
+
+    state = json.loads((panel.run_folder / "state.json").read_text())
+    assert state["status"] == "interrupted" and state["epochs_done"] == 0
+    panel.more_spin.setValue(1)                       # a new request clears the stop: it trains
+    train(qtbot, panel, panel.more_button)
+    assert panel.session.epochs_done == 1
