@@ -322,3 +322,63 @@ def test_cell_outside_the_output_is_an_index_error():
 
 def test_step_api_is_reexported_from_convolution():
     assert conv.conv2d_steps is conv2d_steps and conv.PoolStep.__name__ == "PoolStep"
+
+
+# ------------------------------------------------------------------------------- dilation, depthwise, separable
+def _zero_inserted(kernel: np.ndarray, d: tuple[int, int]) -> np.ndarray:
+    """The dilated kernel written out: d - 1 zeros between the taps (what a dilation means)."""
+    kh, kw = kernel.shape[:2]
+    out = np.zeros(((kh - 1) * d[0] + 1, (kw - 1) * d[1] + 1) + kernel.shape[2:])
+    out[::d[0], ::d[1]] = kernel
+    return out
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+@pytest.mark.parametrize("d, s", [((2, 2), (1, 1)), ((3, 1), (1, 1)), ((1, 2), (2, 1)), ((2, 3), (1, 1))])
+def test_dilation_equals_the_kernel_with_zeros_between_its_taps(padding, d, s):
+    rng = np.random.default_rng(11)
+    x, kernel, bias = rng.normal(size=(11, 10, 2)), rng.normal(size=(3, 2, 2, 3)), rng.normal(size=3)
+    ref = conv2d(x, _zero_inserted(kernel, d), bias, s, padding)
+    np.testing.assert_allclose(conv2d(x, kernel, bias, s, padding, dilation_rate=d), ref, atol=1e-12)
+    stepper = Conv2DStepper(x, kernel, bias, s, padding, 1, dilation_rate=d)
+    assert stepper.output_shape == ref.shape[:2]
+    for step in stepper:
+        assert step.value == pytest.approx(ref[step.index][1], abs=1e-12)
+    step = stepper.step_at(1, 1)
+    r, c = step.origin
+    assert step.footprint == (r, c, 2 * d[0] + 1, d[1] + 1)
+    assert step.taps() == [(r + a * d[0], c + b * d[1]) for a in range(3) for b in range(2)]
+    np.testing.assert_array_equal(step.window, stepper.padded[[t[0] for t in step.taps()],
+                                                              [t[1] for t in step.taps()]].reshape(3, 2, 2))
+
+
+def test_depthwise_equals_a_block_diagonal_conv2d_and_separable_its_two_stages():
+    from cnnviz.core.inspect.depthwise import (DepthwiseConv2DStepper, SeparableConv2DStepper, depthwise_conv2d,
+                                               separable_conv2d)
+
+    rng = np.random.default_rng(12)
+    c_in, m, f = 3, 2, 4
+    x, dk = rng.normal(size=(9, 8, c_in)), rng.normal(size=(3, 3, c_in, m))
+    full = np.zeros((3, 3, c_in, c_in * m))
+    for c in range(c_in):
+        for j in range(m):
+            full[:, :, c, c * m + j] = dk[:, :, c, j]  # output channel c*m + j reads input channel c only
+    bias = rng.normal(size=c_in * m)
+    for padding, s, d in (("same", 1, 2), ("valid", 2, 1)):
+        ref = conv2d(x, full, bias, s, padding, "relu", dilation_rate=d)
+        np.testing.assert_allclose(depthwise_conv2d(x, dk, bias, s, padding, "relu", d), ref, atol=1e-12)
+        st = DepthwiseConv2DStepper(x, dk, bias, s, padding, 5, "relu", d)
+        assert (st.in_channel, st.multiplier) == (2, 1) and st.output_shape == ref.shape[:2]
+        assert all(step.value == pytest.approx(ref[step.index][5], abs=1e-12) for step in st)
+        pw, pb = rng.normal(size=(1, 1, c_in * m, f)), rng.normal(size=f)
+        sep = separable_conv2d(x, dk, pw, pb, s, padding, None, d)
+        np.testing.assert_allclose(sep, conv2d(conv2d(x, full, None, s, padding, dilation_rate=d), pw, pb),
+                                   atol=1e-12)
+        st = SeparableConv2DStepper(x, dk, pw, pb, s, padding, 3, None, d)
+        for step in st:
+            assert step.value == pytest.approx(sep[step.index][3], abs=1e-12)
+            assert step.total == pytest.approx(float(step.depthwise_values @ pw[0, 0, :, 3]), abs=1e-12)
+    with pytest.raises(ValueError, match="pointwise kernel must be 1 x 1 x 6"):
+        separable_conv2d(x, dk, np.ones((1, 1, 3, 2)))
+    with pytest.raises(ValueError, match="input channel"):
+        depthwise_conv2d(x[..., :2], dk)

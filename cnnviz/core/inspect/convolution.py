@@ -9,11 +9,14 @@ The lecture's conventions:
   (height, width, channels; no batch axis); kernels are ``(k_h, k_w, C_in, C_out)`` as Keras stores them.
   Padding ``same`` follows TensorFlow: ``pad_total = max((ceil(n/s) - 1)*s + k - n, 0)``, ``top = total // 2``,
   ``bottom = total - top`` (the odd zero goes to the bottom / right).
+* Dilation (Keras ``dilation_rate`` d): the kernel's k taps sit d cells apart, so the window spans
+  ``(k - 1)*d + 1`` cells with d - 1 holes between taps; 'same' padding is computed for that span.
 * Pooling as Keras does it: max pooling ignores padded cells (as if they were -inf); average pooling with
   ``same`` padding divides by the number of *real* cells in the window, not by the window size.
 
 Everything here is float64 numpy; no TensorFlow, no Qt. The step-by-step versions (what the inspector shows one
-output cell at a time) live in :mod:`cnnviz.core.inspect.stepper` and are re-exported here.
+output cell at a time) live in :mod:`cnnviz.core.inspect.stepper` (depthwise and separable ones in
+:mod:`cnnviz.core.inspect.depthwise`) and are re-exported here.
 """
 from __future__ import annotations
 

@@ -216,7 +216,7 @@ def recipe_for(layer) -> StepRecipe | None:
     (Dense, Flatten, Dropout, activations...; a custom layer is refused, with the reason, when its output is
     an image-shaped H x W x C map)."""
     cls = type(layer)
-    name, base = cls.__name__, cls.__name__
+    name = cls.__name__
     recipe = StepRecipe(layer.name, name)
     if not _is_keras(cls):
         bases = [b.__name__ for b in cls.__mro__[1:] if _is_keras(b) and
@@ -226,14 +226,13 @@ def recipe_for(layer) -> StepRecipe | None:
             return StepRecipe(layer.name, name, builder.kind if builder else "").refused(
                 f"it is a custom layer class ({cls.__module__}.{name}, a subclass of {bases[0]}) whose call() may "
                 f"compute something else than {bases[0]}, so the stepper does not guess")
-        shape = _output_rank(layer)
-        if shape != 4:
+        if _output_rank(layer) != 4:  # not an image-shaped map: nothing a stepper would show
             return None
         return recipe.refused(f"it is a custom layer ({cls.__module__}.{name}): the stepper only reproduces Keras's "
                               f"own {', '.join(STEP_BUILDERS)}")
-    if base in OTHER_WINDOWED:
-        return recipe.refused(OTHER_WINDOWED[base])
-    builder = STEP_BUILDERS.get(base)
+    if name in OTHER_WINDOWED:
+        return recipe.refused(OTHER_WINDOWED[name])
+    builder = STEP_BUILDERS.get(name)
     if builder is None:
         return None
     recipe = replace(recipe, kind=builder.kind)

@@ -300,26 +300,9 @@ class StepperView(QWidget):
         self.back_button.setEnabled(position > 0)
         self.step_button.setEnabled(position < len(st) - 1)
 
-    def _small_grids(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
-        """(window, kernel, products, all kernels for the colour range, kernel title) of the shown channel."""
-        s, kind, c = self.step, self.recipe.kind, self.in_channel.value()
-        if kind == "depthwise":
-            m = self.stepper.depth_multiplier
-            return (s.window, s.kernel, s.products, self.recipe.weights["kernel"],
-                    f"× Depthwise kernel {s.multiplier} of input channel {s.in_channel} (output channel "
-                    f"{s.out_channel} = {s.in_channel}·{m} + {s.multiplier})")
-        if kind == "separable":
-            m = s.depth_multiplier
-            return (s.window[..., c // m], s.depthwise_kernel[..., c], s.depthwise_products[..., c],
-                    s.depthwise_kernel, f"Stage 1 × depthwise kernel of channel {c} (input channel {c // m}"
-                    + (f", kernel {c % m} of {m})" if m > 1 else ")"))
-        suffix = f" (input channel {c})" if s.window.shape[2] > 1 else ""
-        return (s.window[..., c], s.kernel[..., c], s.products[..., c], self.stepper.kernel,
-                f"× Kernel of filter {s.out_channel}{suffix}")
-
     def _show_conv(self, lo: float, hi: float, cmap: str) -> None:
         s, kind, c = self.step, self.recipe.kind, self.in_channel.value()
-        window, kernel, products, all_kernels, kernel_title = self._small_grids()
+        window, kernel, products, all_kernels, kernel_title = step_text.small_grids(self.recipe, self.stepper, s, c)
         pad = s.is_padding
         self.window_grid.set_data(window, lo, hi, cmap, padding=pad)
         self.window_grid.set_highlight(None)

@@ -104,3 +104,22 @@ def window_title(s) -> str:
     rows = ", ".join(str(r0 + a * d[0]) for a in range(kh))
     cols = ", ".join(str(c0 + b * d[1]) for b in range(kw))
     return f"Window: {kh}×{kw} taps at rows {rows} · cols {cols} (dilation {d[0]}×{d[1]})"
+
+
+def small_grids(recipe, stepper, s, c: int) -> tuple:
+    """(window, kernel, products, all kernels for the colour range, kernel title) of the channel shown: input
+    channel c (conv), the one input channel (depthwise), depthwise channel c (separable)."""
+    kind = recipe.kind
+    if kind == "depthwise":
+        m = stepper.depth_multiplier
+        return (s.window, s.kernel, s.products, recipe.weights["kernel"],
+                f"× Depthwise kernel {s.multiplier} of input channel {s.in_channel} (output channel "
+                f"{s.out_channel} = {s.in_channel}·{m} + {s.multiplier})")
+    if kind == "separable":
+        m = s.depth_multiplier
+        return (s.window[..., c // m], s.depthwise_kernel[..., c], s.depthwise_products[..., c],
+                s.depthwise_kernel, f"Stage 1 × depthwise kernel of channel {c} (input channel {c // m}"
+                + (f", kernel {c % m} of {m})" if m > 1 else ")"))
+    suffix = f" (input channel {c})" if s.window.shape[2] > 1 else ""
+    return (s.window[..., c], s.kernel[..., c], s.products[..., c], stepper.kernel,
+            f"× Kernel of filter {s.out_channel}{suffix}")
