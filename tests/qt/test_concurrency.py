@@ -74,14 +74,18 @@ def test_a_newer_job_with_the_same_key_replaces_a_queued_one(qtbot, worker):
     rec = Recorder(client)
     gate, hold = _gate()
     client.submit("hold", hold)
+    qtbot.waitUntil(lambda: not worker._queue, timeout=5000)   # "hold" runs, the rest will wait
     calls = []
-    for i in range(10):
-        client.submit("maps", lambda i=i: calls.append(i) or i)
+    client.submit("maps", lambda: calls.append(0) or 0)
     client.submit("other", lambda: "other")
+    for i in range(1, 10):
+        client.submit("maps", lambda i=i: calls.append(i) or i)
+    assert len(worker._queue) == 2                        # the waiting "maps" request was replaced, in place
     gate.set()
     qtbot.waitUntil(lambda: not client.busy(), timeout=5000)
     assert calls == [9]                                   # nine queued requests were never run
-    assert rec.results == [("hold", "held"), ("maps", 9), ("other", "other")]
+    assert rec.results == [("hold", "held"), ("maps", 9), ("other", "other")]  # in the first one's place
+    assert rec.cancelled == []                            # replaced while waiting: nothing to report
 
 
 def test_a_running_job_is_told_to_cancel_and_its_result_is_dropped(qtbot, worker):
