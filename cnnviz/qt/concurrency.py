@@ -16,13 +16,16 @@
   inspection, augmentation previews, import/export), ``training`` (minutes-long fits, so they never freeze the
   interactive lane) and ``io`` (the pool), registered with one registry.
 
-Why a serving loop and not one queued slot call per job: PySide6 (6.11, 6.12) gives a QThread a fresh Python
-thread state for every slot call, so ``threading.local`` data is gone in the next call (checked: a value set in
-one slot call reads ``None`` in the next, same OS thread). TensorFlow keeps its graph-building state in
-thread-locals: tracing a ``tf.function`` in a later slot call than the one that first used TensorFlow hangs in
-``ops.graph_def_versions`` (reproduced here with PySide6 6.11.3 + TensorFlow 2.21; a segfault with 6.12 was
-reported earlier). A ``QThread.run()`` that loops over a queue is one Python call, one thread state, and five
-TensorFlow jobs in a row (fit + new tf.function each) run fine (tests/qt/test_concurrency.py).
+Why a serving loop and not one queued slot call per job (checked with PySide6 6.11.3 + TensorFlow 2.21, scripts
+in the issue note): PySide6 gives a QThread a fresh Python thread state for every slot call, so ``threading.local``
+data set in one slot call reads ``None`` in the next (same OS thread). TensorFlow keeps graph-building state in
+thread-locals. When TensorFlow is first imported and used inside a slot call of a worker thread, tracing a new
+``tf.function`` in a LATER slot call of that thread hangs in ``ops.graph_def_versions`` (the inspector's old comment
+reported a segfault with 6.12: the same defect). When TensorFlow was imported on another thread first (the main
+thread, or the app's separate import thread), five slot calls in a row, each with a fit and new tf.functions, ran
+fine: that is why the other workers seemed to prove the comment wrong. It depends on where TensorFlow happened to
+be imported first, so the one pattern avoids the question: ``QThread.run()`` loops over a queue, one Python call,
+one thread state for the thread's life (tests/qt/test_concurrency.py traces new functions in later jobs).
 """
 from __future__ import annotations
 

@@ -4,10 +4,12 @@ The jobs (:func:`_run`) run through cnnviz.qt.concurrency like all background wo
 :class:`InspectionController` (a GUI-thread QObject kept by the panel) submits them and re-emits the results as
 ``finished(kind, result)`` or ``failed(kind, message)``, received by @Slot methods of the panel.
 
-The earlier serving loop here said that TensorFlow across separate slot calls on one QThread crashes. True, and
-now handled in one place: PySide6 gives every slot call a fresh Python thread state, TensorFlow keeps graph state
-in thread-locals, and tracing in a later call hangs (6.11) or crashes (6.12). SerialWorker runs every job inside
-one ``QThread.run()`` call, which is why any lane may run TensorFlow jobs one after another.
+The earlier serving loop here said that TensorFlow across separate slot calls on one QThread crashes. That holds
+when TensorFlow is first imported inside a slot call of that thread (as this worker's first job did): PySide6
+gives every slot call a fresh Python thread state, TensorFlow keeps graph state in thread-locals, and tracing in
+a later call hangs (6.11) or crashes (6.12); imported on another thread first, it works. SerialWorker runs every
+job inside one ``QThread.run()`` call (see cnnviz.qt.concurrency), so no lane depends on where TensorFlow was
+imported first.
 """
 from __future__ import annotations
 
