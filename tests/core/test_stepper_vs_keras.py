@@ -258,3 +258,18 @@ def test_mixed_precision_layers_carry_a_caveat(keras):
     layer = _built(keras, keras.layers.Conv2D(2, 3, dtype="mixed_bfloat16"))
     recipe = recipe_for(layer)
     assert recipe.supported and "bfloat16" in recipe.note and recipe.rtol > 0
+
+
+def test_a_bfloat16_layer_agrees_within_its_stated_tolerance(keras):
+    model = keras.Sequential([keras.Input((12, 12, 2)),
+                              keras.layers.Conv2D(4, 5, padding="same", activation="relu", dtype="mixed_bfloat16",
+                                                  name="c"),
+                              keras.layers.Flatten(), keras.layers.Dense(2, dtype="float32")])
+    _randomise(model, 10)
+    ins = ModelInspector(model)
+    maps = ins.feature_maps(np.random.default_rng(11).random((12, 12, 2)).astype(np.float32))
+    recipe, out = ins.step_recipe("c"), maps.outputs[0].astype(np.float64)
+    assert "bfloat16" in recipe.note
+    for ch in range(4):
+        for step in ins.stepper(maps, "c", ch):
+            assert recipe.agrees(step.value, float(out[step.index][ch])), (ch, step.index)

@@ -20,7 +20,7 @@ from .colors import NOTE_STYLE, data_range, symmetric_range
 from .number_grid import NumberGrid
 from .step_text import size_formula  # noqa: F401 - kept importable from here
 
-TOLERANCE = 1e-4
+TOLERANCE = 1e-4  # float32; the check uses each layer's recipe (core/inspect/layer_steps), 16-bit layers looser
 REFUSAL_STYLE = ("font-size: 13pt; padding: 18px; background: #fff4e5; border: 1px solid #e0a040; "
                  "border-radius: 6px; color: #5a3a00;")
 
