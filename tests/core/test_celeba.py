@@ -307,3 +307,30 @@ def test_random_augmented_is_the_training_pipeline(face):
     refs = _reference_views(face)
     assert all(np.abs(refs - v).reshape(len(refs), -1).max(axis=1).min() < 1e-4 for v in views)
     np.testing.assert_array_equal(ap.evaluation_view(face), eval_transform(face).numpy())
+
+
+def test_a_runs_images_to_use_follow_the_one_rule_on_celeba_too(celeba):
+    """DataChoice(limit=N) on CelebA: the runs' rule (seeded random, stratified by the attribute, file order), as
+    for in-memory datasets; the validation and test limits stay "the first N" of their partitions."""
+    from cnnviz.core.data.celeba import read_index, select
+    from cnnviz.core.data.choice import DataChoice
+    from cnnviz.core.data.selection import choose_training_images
+
+    root, truth = celeba
+    index = read_index(root)
+    male = index.attributes[:, index.attribute_column("Male")]
+    train_rows = np.flatnonzero(index.partition == 0)
+    keep = choose_training_images(male[train_rows], 12, 5)
+    splits, info = select(index, "Male", train_limit=12, valid_limit=3, selection_seed=5)
+    expected = [str(index.image_dir / n) for n in index.filenames[train_rows[keep]].tolist()]
+    assert splits["train"][0].tolist() == expected and list(keep) != list(range(12))
+    assert splits["valid"][0].tolist() == [str(index.image_dir / n) for n in
+                                           index.filenames[np.flatnonzero(index.partition == 1)[:3]].tolist()]
+    share = male[train_rows].mean() * 12
+    assert abs(info.positives["train"] - share) < 1 and "chosen at random, stratified" in info.source
+    data = DataChoice("celeba", path=str(root), limit=12, valid_limit=3, test_limit=2).load(seed=5)
+    assert data.info.counts == {"train": 12, "valid": 3, "test": 2}
+    assert data.info.positives["train"] == info.positives["train"]
+    from_index = DataChoice("celeba", path=str(root), limit=12, valid_limit=3, test_limit=2).load(seed=5,
+                                                                                               loaded=index)
+    assert from_index.info == data.info   # the app hands over the index it has read: the same run

@@ -97,3 +97,37 @@ def test_a_folder_that_is_not_celeba_shows_the_message(qtbot, panel, tmp_path, m
     assert "is not a CelebA folder" in box.error.text() and "img_align_celeba" in box.error.text()
     assert panel.form.dataset is None and not panel.train_button.isEnabled()
     assert not box.sample_button.isVisible()
+
+
+def test_a_celeba_run_in_the_app_and_its_run_config_in_the_cli_match(qtbot, panel, tmp_path, monkeypatch, app_runs):
+    import json
+
+    from cnnviz.cli import main as cli_main
+    from cnnviz.core.train.runs import read_history, write_run_config
+
+    root = tmp_path / "celeba"
+    make_celeba(root)
+    panel.set_spec(small_celeba_spec())
+    choose_celeba(qtbot, panel, root, monkeypatch)
+    qtbot.waitUntil(lambda: isinstance(panel.form.dataset, CelebASource), timeout=60_000)
+    form = panel.form
+    form.batch_spin.setValue(8)
+    form.epochs_spin.setValue(2)
+    form.seed_spin.setValue(4)
+    form.deterministic_check.setChecked(True)
+    form.data_box.limit_spin.setValue(16)
+    with qtbot.waitSignal(panel.model_trained, timeout=RUN_TIMEOUT_MS):
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    config, choice = panel.run_config()
+    assert (choice.name, choice.path, choice.limit, choice.attribute) == ("celeba", str(root), 16, "Male")
+    assert (choice.valid_limit, choice.test_limit) == (1000, 1000)   # the data box's limits travel with it
+    exported = tmp_path / "faces.run.json"
+    write_run_config(exported, spec=small_celeba_spec().to_dict(), training=config.to_dict(), data=choice.to_dict())
+    out = tmp_path / "cli"
+    assert cli_main(["train", "--config", str(exported), "--out", str(out)]) == 0
+    curves = ("loss", "accuracy", "val_loss", "val_accuracy")
+    app = [[r[k] for k in curves] for r in read_history(panel.run_folder / "history.jsonl")]
+    cli = [[r[k] for k in curves] for r in read_history(out / "history.jsonl")]
+    assert len(app) == 2 and app == cli
+    app_metrics, cli_metrics = (json.loads((f / "metrics.json").read_text()) for f in (panel.run_folder, out))
+    assert app_metrics["confusion"] == cli_metrics["confusion"] and app_metrics["test_images"] == 8

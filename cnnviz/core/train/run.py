@@ -51,7 +51,13 @@ class RunResult:
 
 
 def apply_determinism(config: TrainingConfig) -> None:
-    """``deterministic``: TensorFlow's op determinism, for bit-identical reruns (cannot be switched off again)."""
+    """Seed Python, NumPy, TensorFlow and Keras with the run's seed before anything random is made (the data
+    pipelines' op seeds combine with TensorFlow's global seed, so whatever ran before in the process must not
+    matter); with ``deterministic`` also TensorFlow's op determinism, for bit-identical reruns (process-wide, it
+    cannot be switched off again)."""
+    import keras
+
+    keras.utils.set_random_seed(config.seed)
     if config.deterministic:
         import tensorflow as tf
 
