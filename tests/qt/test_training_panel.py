@@ -112,6 +112,10 @@ def test_stop_keeps_history_then_train_more_continues_and_csv_round_trips(qtbot,
     x = panel.plots.tracker.x
     assert all(b >= a for a, b in zip(x, x[1:]))        # the batch curve never runs backwards after a stop
     assert panel.snapshots.epochs == list(range(done + 2))
+    from cnnviz.core.train.runs import read_history   # the run folder recorded every epoch, stop and more alike
+
+    records = read_history(panel.run_folder / "history.jsonl")
+    assert [r["loss"] for r in records] == panel.session.history["loss"]
     path = tmp_path / "history.csv"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(path), "")))
     qtbot.mouseClick(panel.csv_button, Qt.MouseButton.LeftButton)
