@@ -192,8 +192,11 @@ class RunDirectory:
     def record_epoch(self, model, record: dict[str, Any], *, is_best: bool) -> None:
         """Checkpoint the model, then append the epoch's record (in that order: history never runs ahead)."""
         save_model_atomic(model, self.last_checkpoint)
-        if is_best:
-            save_model_atomic(model, self.best_checkpoint)
+        if is_best:   # the same bytes: a copy costs milliseconds where a second model.save costs ~0.1 s
+            import shutil
+
+            with atomic_path(self.best_checkpoint) as tmp:
+                shutil.copyfile(self.last_checkpoint, tmp)
         line = json.dumps(record, default=_json_default)
         with open(self.history_path, "a", encoding="utf-8") as fh:
             fh.write(line + "\n")
