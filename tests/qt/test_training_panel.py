@@ -268,3 +268,30 @@ def test_stop_pressed_while_the_run_is_prepared_is_honoured_before_any_batch(qtb
     panel.more_spin.setValue(1)                       # a new request clears the stop: it trains
     train(qtbot, panel, panel.more_button)
     assert panel.session.epochs_done == 1
+
+
+def test_a_folder_dataset_choice_carries_how_the_folder_was_read(qtbot, panel, tmp_path):
+    from PIL import Image
+
+    from cnnviz.core.data.choice import DataChoice
+
+    rng = np.random.default_rng(0)
+    for cls in ("circle", "square"):
+        (tmp_path / "shapes" / cls).mkdir(parents=True)
+        for i in range(6):
+            Image.fromarray(rng.integers(0, 255, (20, 24, 3), dtype=np.uint8)).save(tmp_path / "shapes" / cls /
+                                                                                    f"{i}.png")
+    colour = ModelSpec((16, 16, 3), [L("Flatten", "flatten"), L("Dense", "out", units=2, activation="softmax")])
+    panel.set_spec(colour)
+    box = panel.form.data_box
+    box.select("folder")
+    box.set_folder(str(tmp_path / "shapes"))
+    qtbot.waitUntil(lambda: panel.form.dataset is not None, timeout=30_000)
+    box.limit_spin.setValue(6)
+    choice = panel.data_choice()
+    assert (choice.name, choice.path, choice.image_size, choice.color_mode, choice.limit) == (
+        "folder", str(tmp_path / "shapes"), (16, 16), "rgb", 6)
+    again = DataChoice.from_dict(choice.to_dict()).load(seed=panel.form.config().seed)   # what the CLI reads
+    assert again.input_shape == panel.form.dataset.input_shape == (16, 16, 3)
+    np.testing.assert_array_equal(again.x_test, panel.form.dataset.x_test)
+    assert len(again.x_train) == 6
