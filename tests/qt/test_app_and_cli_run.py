@@ -137,3 +137,33 @@ def _shots():
     folder = Path(os.environ.get("CNNVIZ_SHOTS", "/tmp/shots"))
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def test_in_the_window_a_training_tab_run_is_listed_in_the_runs_tab_and_its_exported_config_reruns_it(
+        qtbot, tmp_path, app_runs, monkeypatch):
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMessageBox
+
+    from cnnviz.qt.main_window import MainWindow
+    from cnnviz.qt.settings import AppSettings
+
+    monkeypatch.setenv("CNNVIZ_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(QMessageBox, "open", lambda self: None)   # the "Run config written" box
+    win = MainWindow(load_tensorflow=False,
+                     settings=AppSettings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)))
+    qtbot.addWidget(win)
+    win.show()
+    win.document.new(tiny_spec())
+    qtbot.waitUntil(lambda: win.training.form.dataset is not None, timeout=30_000)
+    folder = app_run(qtbot, win.training, limit=200, epochs=1, seed=2)
+    assert folder.resolve() in win.runs.run_paths()          # listed as soon as the run folder was created
+    win.tabs.setCurrentWidget(win.runs)
+    row = win.runs.run_paths().index(folder.resolve())
+    assert win.runs.table.item(row, 1).text() == "completed"
+    exported = tmp_path / "tiny.run.json"
+    command = win.models.export_run_config(exported)           # File > Export as run config
+    assert command.startswith(f"cnnviz-cli train --config {exported}")
+    out = tmp_path / "rerun"
+    assert cli_main(["train", "--config", str(exported), "--out", str(out)]) == 0
+    app, cli = read_history(folder / "history.jsonl"), read_history(out / "history.jsonl")
+    assert [[r[k] for k in CURVES] for r in app] == [[r[k] for k in CURVES] for r in cli]
