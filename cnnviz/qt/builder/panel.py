@@ -211,7 +211,15 @@ class BuilderPanel(QWidget):
         tips.setWordWrap(True)
         tips.setStyleSheet("color: #777")
         layout.addWidget(tips)
-        return box
+        # Fifteen kinds and the tips are taller than a small screen allows: the palette scrolls instead of
+        # raising the window's minimum height.
+        scroll = QScrollArea()
+        scroll.setWidget(box)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(box.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
+        return scroll
 
     def _layers_column(self) -> QWidget:
         box = QWidget()
