@@ -56,7 +56,7 @@ class MainWindow(QMainWindow):
         self.shutdown_registry = ShutdownRegistry()
 
         self.builder = BuilderPanel(self.document)
-        self.training = TrainingPanel()
+        self.training = TrainingPanel(state=self.state)
         self.draw = DrawPanel(load_shipped=False, state=self.state)  # the shipped model loads once shown
         from cnnviz.qt.augment import AugmentPanel
 

@@ -6,7 +6,7 @@
 * :class:`TaskRunner` (cnnviz.qt.tasks, re-exported here) runs plain callables one after another on a
   SerialWorker (loading a dataset, an augmentation preview) and reports ``task_done(token, result)`` /
   ``task_failed(token, message, details)``.
-* :class:`TrainingRunner` owns the training thread and a :class:`TrainingWorker` moved to it; the worker builds
+* :class:`TrainingRunner` runs a :class:`TrainingWorker`'s calls on the training lane (a SerialWorker); the worker builds
   the core Run (cnnviz.core.train.run: data, model, snapshots, session, evaluation, run folder; importing TensorFlow
   there), exactly what ``cnnviz-cli train`` runs. Stop is a thread-safe flag, not a queued call.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from cnnviz.core.data.celeba import CelebAIndex
 from cnnviz.core.data.choice import DataChoice
@@ -29,6 +29,7 @@ from cnnviz.core.model.spec import ModelSpec, SpecError
 from cnnviz.core.train.config import TrainingConfig, TrainingError
 from cnnviz.core.train.events import BatchProgress, EpochResult, TrainingFinished, TrainingStarted
 from cnnviz.core.train.runs import RunError
+from cnnviz.qt.concurrency import JobClient, SerialWorker
 
 
 def _message(exc: BaseException) -> str:
@@ -106,9 +107,9 @@ class RunOutcome:
 
 
 class TrainingWorker(QObject):
-    """Lives on the training thread and runs the core Run (cnnviz.core.train.run) the CLI runs too.
+    """Its calls run on the training lane; it runs the core Run (cnnviz.core.train.run) the CLI runs too.
 
-    Start runs with the queued slots; stop with :meth:`request_stop` (any thread): the session honours a stop that
+    :meth:`start_job` / :meth:`continue_job` run as lane jobs; stop with :meth:`request_stop` (any thread): the session honours a stop that
     comes before or during its run, so nothing here re-applies it."""
 
     session_ready = Signal(object, object)  # TrainingSession, SnapshotStore
@@ -147,8 +148,7 @@ class TrainingWorker(QObject):
         self._closing.set()
         self.request_stop()
 
-    # --- training thread ------------------------------------------------------------------------------
-    @Slot(object)
+    # --- the training lane's thread --------------------------------------------------------------------
     def start_job(self, job: TrainingJob) -> None:
         try:
             from cnnviz.core.train.run import Run
@@ -172,7 +172,6 @@ class TrainingWorker(QObject):
         self.session_ready.emit(run.session, run.snapshots)
         self._train(None)
 
-    @Slot(int)
     def continue_job(self, epochs: int) -> None:
         if self.run is None:
             self.run_refused.emit("nothing to continue: train a model first")
@@ -206,7 +205,9 @@ class TrainingWorker(QObject):
 
 
 class TrainingRunner(QObject):
-    """Controller in the GUI thread: owns the training thread and worker, re-emits their signals."""
+    """Controller in the GUI thread: runs the :class:`TrainingWorker`'s calls as jobs on the training lane (a
+    cnnviz.qt.concurrency.SerialWorker: the app's ``Background.training``, or one of its own when none is given)
+    and re-emits the worker's signals. One job at a time; a stop reaches the running session through its flag."""
 
     training_started = Signal(object)
     batch_progressed = Signal(object)
@@ -218,16 +219,26 @@ class TrainingRunner(QObject):
     run_failed = Signal(str, str)
     run_refused = Signal(str)
     busy_changed = Signal(bool)
-    _start_requested = Signal(object)
-    _continue_requested = Signal(int)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, lane: SerialWorker | None = None) -> None:
         super().__init__(parent)
         self.bridge = TrainingEventBridge(self)
         for name in ("training_started", "batch_progressed", "epoch_finished", "training_finished"):
             getattr(self.bridge, name).connect(getattr(self, name))
-        self._thread: QThread | None = None
-        self._worker: TrainingWorker | None = None
+        self._own_lane = lane is None
+        self._lane = SerialWorker("training", self) if lane is None else lane
+        self._client = JobClient(self._lane, self)
+        self._client.failed.connect(self._on_client_failed)
+        self._idle = threading.Event()       # set while no job of this runner is queued or running
+        self._idle.set()
+        # The worker is a plain QObject of the GUI thread whose methods run on the lane; its signals, emitted
+        # from the lane's thread, reach this controller queued.
+        self._worker = TrainingWorker(self.bridge)
+        self._worker.session_ready.connect(self.session_ready)
+        self._worker.run_folder_ready.connect(self.run_folder_ready)
+        self._worker.run_done.connect(self._on_worker_run_done)
+        self._worker.run_failed.connect(self._on_worker_run_failed)
+        self._worker.run_refused.connect(self._on_worker_run_refused)
         self._busy = False
 
     @property
@@ -236,64 +247,57 @@ class TrainingRunner(QObject):
 
     @property
     def session(self):
-        return None if self._worker is None else self._worker.session
+        return self._worker.session
 
-    def _ensure_thread(self) -> TrainingWorker:
-        if self._thread is None:
-            self._thread = QThread(self)
-            self._thread.setObjectName("training")
-            self._worker = TrainingWorker(self.bridge)
-            self._worker.moveToThread(self._thread)
-            self._start_requested.connect(self._worker.start_job)
-            self._continue_requested.connect(self._worker.continue_job)
-            self._worker.session_ready.connect(self.session_ready)
-            self._worker.run_folder_ready.connect(self.run_folder_ready)
-            self._worker.run_done.connect(self._on_worker_run_done)
-            self._worker.run_failed.connect(self._on_worker_run_failed)
-            self._worker.run_refused.connect(self._on_worker_run_refused)
-            self._thread.finished.connect(self._worker.deleteLater)
-            self._thread.start()
-        return self._worker
+    def _submit(self, call: Callable[..., None], arg: object) -> None:
+        if self._busy:
+            raise RuntimeError("a training run is in progress")
+        self._worker.arm()
+        self._idle.clear()
+        if self._client.submit(None, self._job, call, arg) is None:   # the lane is closed: the app is closing
+            self._idle.set()
+            self.run_refused.emit("the app is closing; training is no longer possible")
+            return
+        self._set_busy(True)
+
+    def _job(self, call: Callable[..., None], arg: object) -> None:  # the lane's thread
+        try:
+            call(arg)
+        finally:
+            self._idle.set()
 
     def start(self, job: TrainingJob) -> None:
         """Build a new model and train it (replaces the previous session)."""
-        if self._busy:
-            raise RuntimeError("a training run is in progress")
-        worker = self._ensure_thread()
-        worker.arm()
-        self._set_busy(True)
-        self._start_requested.emit(job)
+        self._submit(self._worker.start_job, job)
 
     def train_more(self, epochs: int) -> None:
         """Continue the current session for ``epochs`` more epochs, from its weights and history."""
-        if self._busy:
-            raise RuntimeError("a training run is in progress")
-        worker = self._ensure_thread()
-        worker.arm()
-        self._set_busy(True)
-        self._continue_requested.emit(int(epochs))
+        self._submit(self._worker.continue_job, int(epochs))
 
     def stop(self) -> None:
         """Ask the run to stop after the current batch; weights and history so far are kept."""
-        if self._worker is not None:
-            self._worker.request_stop()
+        self._worker.request_stop()
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Stop any run and the thread; True when the thread has ended within ``timeout_ms``."""
-        if self._thread is None:
-            return True
+        """Stop any run; True when it has ended within ``timeout_ms`` (and this runner's own lane with it)."""
         self._worker.close()
-        self._thread.quit()
-        if not self._thread.wait(timeout_ms):
-            return False
-        self._thread = self._worker = None
-        self._set_busy(False)
-        return True
+        ended = self._idle.wait(timeout_ms / 1000)
+        if self._own_lane:
+            ended = self._lane.shutdown(timeout_ms) and ended
+        if ended:
+            self._set_busy(False)
+        return ended
 
     def _set_busy(self, busy: bool) -> None:
         if busy != self._busy:
             self._busy = busy
             self.busy_changed.emit(busy)
+
+    @Slot(str, str, str)
+    def _on_client_failed(self, _key: str, message: str, details: str) -> None:
+        # The worker reports its own errors; this is one that escaped it.
+        self._set_busy(False)
+        self.run_failed.emit(message, details)
 
     @Slot(object)
     def _on_worker_run_done(self, outcome: RunOutcome) -> None:

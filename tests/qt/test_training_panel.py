@@ -295,3 +295,43 @@ def test_a_folder_dataset_choice_carries_how_the_folder_was_read(qtbot, panel, t
     assert again.input_shape == panel.form.dataset.input_shape == (16, 16, 3)
     np.testing.assert_array_equal(again.x_test, panel.form.dataset.x_test)
     assert len(again.x_train) == 6
+
+
+def test_training_runs_on_the_app_states_training_lane_and_keeps_the_interactive_lane_free(qtbot):
+    """Given the app state, the panel trains on ITS training lane (one pattern, one registry of things to stop),
+    and the interactive TensorFlow lane stays free to take jobs while a run is going on."""
+    import threading
+
+    from cnnviz.qt.state import AppState
+
+    state = AppState()
+    p = TrainingPanel(state=state)
+    qtbot.addWidget(p)
+    p.show()
+    try:
+        _train_on_the_lane(qtbot, p, state)
+    finally:
+        assert p.shutdown(20_000)
+        assert state.background.shutdown(20_000)
+    assert not state.background.training.is_running()
+
+
+def _train_on_the_lane(qtbot, p, state) -> None:
+    import threading
+
+    qtbot.waitUntil(lambda: p.form.dataset is not None, timeout=10_000)
+    p.set_spec(tiny_spec())
+    quick_settings(p, epochs=3, limit=2000)   # long enough that the probe below answers mid-run
+    lane_busy: list[bool] = []
+    state.background.training.busy_changed.connect(lane_busy.append)
+    with qtbot.waitSignal(p.runner.batch_progressed, timeout=RUN_TIMEOUT_MS):
+        qtbot.mouseClick(p.train_button, Qt.MouseButton.LeftButton)
+    assert p.is_busy and state.background.training.busy()
+    client = state.background.tf.client()
+    with qtbot.waitSignal(client.finished, timeout=10_000) as interactive:
+        client.submit("probe", lambda: threading.current_thread().name)
+    assert p.is_busy, "the interactive lane answered while the run went on"
+    assert interactive.args[1] != threading.current_thread().name
+    p.runner.stop()
+    qtbot.waitUntil(lambda: not p.is_busy, timeout=RUN_TIMEOUT_MS)
+    assert lane_busy[:1] == [True] and lane_busy[-1] is False

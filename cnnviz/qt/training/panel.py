@@ -51,7 +51,9 @@ class TrainingPanel(QWidget):
     busy_changed = Signal(bool)
     run_folder_created = Signal(str)   # a new run folder (in the app's runs folder) is being written
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, state=None) -> None:
+        """``state``: the app's cnnviz.qt.state.AppState; training then runs on its training lane (a panel made
+        on its own, in a test or a preview, has a lane of its own)."""
         super().__init__(parent)
         self._spec: ModelSpec | None = None
         self._spec_problems: list[str] = ["no model yet: build or load one in the Builder tab"]
@@ -65,7 +67,7 @@ class TrainingPanel(QWidget):
         self._run_epochs = 0
         self._run_folder: Path | None = None
 
-        self.runner = TrainingRunner(self)
+        self.runner = TrainingRunner(self, lane=None if state is None else state.background.training)
         self.form = SetupForm()
         self.form.changed.connect(self._on_form_changed)
         scroll = QScrollArea()
