@@ -332,18 +332,18 @@ class MainWindow(QMainWindow):
         state = self.settings.window_state
         if state is not None:
             self.restoreState(state)
-        for name, splitter in (("builder/main", self.builder.splitter), ("builder/columns", self.builder.columns)):
-            saved = self.settings.splitter_state(name)
+        for name in self.builder.LAYOUT_PARTS:
+            saved = self.settings.splitter_state(f"builder/{name}")
             if saved is not None:
-                splitter.restoreState(saved)
+                self.builder.restore_layout_state(name, saved)
         if self.settings.current_tab in TAB_TITLES:
             self.tabs.setCurrentIndex(TAB_TITLES.index(self.settings.current_tab))
 
     def save_settings(self) -> None:
         self.settings.window_geometry = self.saveGeometry()
         self.settings.window_state = self.saveState()
-        self.settings.set_splitter_state("builder/main", self.builder.splitter.saveState())
-        self.settings.set_splitter_state("builder/columns", self.builder.columns.saveState())
+        for name in self.builder.LAYOUT_PARTS:
+            self.settings.set_splitter_state(f"builder/{name}", self.builder.layout_state(name))
         self.settings.current_tab = TAB_TITLES[self.tabs.currentIndex()]
         self.settings.sync()
 

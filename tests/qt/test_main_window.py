@@ -177,6 +177,30 @@ def test_settings_round_trip(qtbot, settings, tmp_path):
     assert second.tabs.currentIndex() == 2
 
 
+def test_builder_column_sizes_survive_a_restart(qtbot, settings, tmp_path):
+    """The window keeps the builder's splitter sizes through the builder's public layout API."""
+    first = MainWindow(load_tensorflow=False, settings=settings)
+    qtbot.addWidget(first)
+    first.resize(1200, 700)
+    first.show()
+    qtbot.waitExposed(first)
+    columns = first.builder.columns
+    sizes = columns.sizes()
+    wanted = [sizes[0] + 60, sizes[1] - 60] + sizes[2:]
+    columns.setSizes(wanted)
+    kept = columns.sizes()
+    assert kept != sizes
+    assert first.close()
+    again = AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    second = MainWindow(load_tensorflow=False, settings=again)
+    qtbot.addWidget(second)
+    second.resize(1200, 700)
+    second.show()
+    qtbot.waitExposed(second)
+    assert second.builder.columns.sizes() == kept
+    assert second.close()
+
+
 def test_settings_wrapper_types_and_version(tmp_path):
     path = str(tmp_path / "s.ini")
     s = AppSettings(QSettings(path, QSettings.Format.IniFormat))

@@ -193,6 +193,19 @@ class BuilderPanel(QWidget):
         row.addWidget(copy)
         return row
 
+    # --- layout, saved by the window between sessions --------------------------------------------------------
+    LAYOUT_PARTS = ("main", "columns")   # the diagram/table splitter and the four columns
+
+    def layout_state(self, part: str) -> QByteArray:
+        """The sizes of one splitter (``part`` in LAYOUT_PARTS), for the window to keep in its settings."""
+        return self._layout_splitter(part).saveState()
+
+    def restore_layout_state(self, part: str, state: QByteArray) -> bool:
+        return self._layout_splitter(part).restoreState(state)
+
+    def _layout_splitter(self, part: str) -> QSplitter:
+        return {"main": self.splitter, "columns": self.columns}[part]
+
     def _palette_column(self) -> QWidget:
         box = QWidget()
         layout = QVBoxLayout(box)
