@@ -45,7 +45,7 @@ def main(argv=None) -> int:
     from cnnviz.core.data.datasets import load_dataset
     from cnnviz.core.inspect.inspection import ModelInspector
     from cnnviz.core.model.presets import get_preset
-    from cnnviz.core.train.training import to_float
+    from cnnviz.core.train.prepared import to_float
 
     model = build_model(get_preset("lecture"), seed=0)
     image = to_float(load_dataset("mnist_sample").x_test[0])

@@ -31,10 +31,13 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from cnnviz.core.model.build import build_model
-    from cnnviz.core.data.datasets import Dataset, load_npz
+    from cnnviz.core.data.dataset import Dataset
+    from cnnviz.core.data.readers import load_npz
     from cnnviz.core.model.presets import get_preset
     from cnnviz.core.tf_runtime import import_tensorflow
-    from cnnviz.core.train.training import TrainingConfig, TrainingSession, prepare_data
+    from cnnviz.core.train.config import TrainingConfig
+    from cnnviz.core.train.prepared import prepare_data
+    from cnnviz.core.train.session import TrainingSession
 
     import_tensorflow()
     data = load_npz(args.mnist, name="mnist")

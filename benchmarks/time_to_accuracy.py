@@ -30,10 +30,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from cnnviz.core.model.build import build_model
-    from cnnviz.core.data.datasets import load_npz
+    from cnnviz.core.data.readers import load_npz
     from cnnviz.core.model.inference import Predictor, evaluate
     from cnnviz.core.model.presets import get_preset
-    from cnnviz.core.train.training import TrainingConfig, TrainingSession, prepare_data, to_float
+    from cnnviz.core.train.config import TrainingConfig
+    from cnnviz.core.train.prepared import prepare_data, to_float
+    from cnnviz.core.train.session import TrainingSession
 
     data = load_npz(args.mnist, name="mnist")
     x_test = to_float(data.x_test)

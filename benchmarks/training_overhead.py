@@ -30,8 +30,8 @@ def mnist_path() -> Path:
 
 
 def load_subset(n: int, seed: int):
-    from cnnviz.core.data.datasets import load_npz
-    from cnnviz.qt.workers import select_training_images
+    from cnnviz.core.data.readers import load_npz
+    from cnnviz.core.data.selection import select_training_images
 
     return select_training_images(load_npz(mnist_path(), name="mnist"), n, seed)
 
@@ -41,7 +41,8 @@ def plain_fit(spec, dataset, config) -> float:
     import keras
 
     from cnnviz.core.model.build import build_model
-    from cnnviz.core.train.training import make_optimizer, to_float
+    from cnnviz.core.train.config import make_optimizer
+    from cnnviz.core.train.prepared import to_float
 
     x, y = to_float(dataset.x_train), dataset.y_train
     model = build_model(spec, seed=config.seed)
@@ -101,7 +102,7 @@ def main(argv=None) -> int:
 
     from cnnviz.core.model.presets import get_preset
     from cnnviz.core.tf_runtime import import_tensorflow, versions
-    from cnnviz.core.train.training import TrainingConfig
+    from cnnviz.core.train.config import TrainingConfig
 
     app = QApplication.instance() or QApplication([])
     import_tensorflow()

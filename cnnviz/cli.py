@@ -114,7 +114,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from cnnviz.core.data.choice import DataChoice
-    from cnnviz.core.data.datasets import DatasetError
+    from cnnviz.core.data.dataset import DatasetError
     from cnnviz.core.model.spec import SpecError
     from cnnviz.core.train.events import BatchProgress, EpochResult, TrainingStarted
     from cnnviz.core.train.run import Run, epoch_line

@@ -50,9 +50,10 @@ def main(argv=None) -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from cnnviz.core.train.experiment import DataChoice, run_experiment
+    from cnnviz.core.data.choice import DataChoice
     from cnnviz.core.model.presets import get_preset
-    from cnnviz.core.train.training import TrainingConfig
+    from cnnviz.core.train.config import TrainingConfig
+    from cnnviz.core.train.run import Run
     from cnnviz.qt.main_window import TAB_TITLES, MainWindow
     from cnnviz.qt.settings import AppSettings
 
@@ -74,8 +75,8 @@ def main(argv=None) -> int:
 
     # Runs: two short CLI-style runs of the fast and keras.io presets on the bundled sample.
     for key in ("fast", "keras_io"):
-        run_experiment(tmp / f"runs/{key}", spec=get_preset(key), data_choice=DataChoice("mnist_sample"),
-                       config=TrainingConfig(batch_size=64, epochs=4, seed=1))
+        Run.start(tmp / f"runs/{key}", data=DataChoice("mnist_sample"), spec=get_preset(key),
+                  config=TrainingConfig(batch_size=64, epochs=4, seed=1)).execute()
         window.runs.add_run(tmp / f"runs/{key}")
     grab("Runs", "runs")
 

@@ -3,7 +3,7 @@
 * :class:`EventBridge` lives in the GUI thread and is the ``emit`` callable a core object is given. Calling it
   from any thread emits a Qt signal; receivers in the GUI thread get it queued (Qt picks a queued connection
   because the emitting thread is not theirs). Receivers are ``@Slot`` methods, never lambdas.
-* :class:`TaskRunner` (cnnviz.qt.tasks, re-exported here) runs plain callables one after another on a
+* :class:`TaskRunner` (cnnviz.qt.tasks) runs plain callables one after another on a
   SerialWorker (loading a dataset, an augmentation preview) and reports ``task_done(token, result)`` /
   ``task_failed(token, message, details)``.
 * :class:`TrainingRunner` runs a :class:`TrainingWorker`'s calls on the training lane (a SerialWorker); the worker builds
@@ -23,8 +23,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from cnnviz.core.data.celeba import CelebAIndex
 from cnnviz.core.data.choice import DataChoice
-from cnnviz.core.data.datasets import Dataset, DatasetError
-from cnnviz.core.data.selection import select_training_images  # noqa: F401 (the one rule; benchmarks use it here)
+from cnnviz.core.data.dataset import Dataset, DatasetError
 from cnnviz.core.model.spec import ModelSpec, SpecError
 from cnnviz.core.train.config import TrainingConfig, TrainingError
 from cnnviz.core.train.events import BatchProgress, EpochResult, TrainingFinished, TrainingStarted
@@ -61,11 +60,6 @@ class TrainingEventBridge(EventBridge):
                   EpochResult: self.epoch_finished, TrainingFinished: self.training_finished}.get(type(event))
         if signal is not None:
             signal.emit(event)
-
-
-# ---------------------------------------------------------------------------------------------- task runner
-# TaskRunner moved to cnnviz.qt.tasks (on a cnnviz.qt.concurrency.SerialWorker); re-exported for the training tab.
-from cnnviz.qt.tasks import TaskRunner  # noqa: E402,F401
 
 
 # ---------------------------------------------------------------------------------------------- training

@@ -25,12 +25,14 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from cnnviz.core.model.build import build_model
-    from cnnviz.core.data.datasets import load_npz
+    from cnnviz.core.data.readers import load_npz
     from cnnviz.core.model.inference import Predictor, evaluate
     from cnnviz.core.model.presets import fast_mnist
     from cnnviz.core.tf_runtime import versions
-    from cnnviz.core.train.training import (AugmentConfig, EpochResult, TrainingConfig, TrainingSession, prepare_data,
-                                      to_float)
+    from cnnviz.core.train.config import AugmentConfig, TrainingConfig
+    from cnnviz.core.train.events import EpochResult
+    from cnnviz.core.train.prepared import prepare_data, to_float
+    from cnnviz.core.train.session import TrainingSession
 
     data = load_npz(args.mnist, name="mnist")
     config = TrainingConfig(batch_size=64, epochs=args.epochs, optimizer="adam", learning_rate=1e-3, seed=1,

@@ -12,7 +12,8 @@ from PIL import Image
 from cnnviz.core.data import augment_preview as ap
 from cnnviz.core.data.celeba import (CELEBA_ATTRIBUTES, CelebAError, celeba_datasets, eval_transform, evaluate_dataset,
                                 load_celeba, read_index, train_transform)
-from cnnviz.core.data.datasets import STREAMED_DATASETS, DatasetError, load_dataset
+from cnnviz.core.data.dataset import DatasetError
+from cnnviz.core.data.datasets import STREAMED_DATASETS, load_dataset
 from celeba_miniature import make_celeba
 
 pytestmark = pytest.mark.slow
@@ -117,8 +118,9 @@ def test_celeba_preset_trains_on_the_stream_and_evaluates(celeba):
     from cnnviz.core.model.build import build_model
     from cnnviz.core.model.inference import Predictor, evaluate
     from cnnviz.core.model.presets import get_preset
-    from cnnviz.core.train.training import (BatchProgress, EpochResult, TrainingConfig, TrainingSession,
-                                      TrainingStarted)
+    from cnnviz.core.train.config import TrainingConfig
+    from cnnviz.core.train.events import BatchProgress, EpochResult, TrainingStarted
+    from cnnviz.core.train.session import TrainingSession
 
     root, _ = celeba
     data = load_celeba(root, "Male", seed=1)
@@ -158,7 +160,10 @@ def _linear_rgb_model():
 def test_streamed_training_stops_on_request_and_survives_a_nan_loss():
     import tensorflow as tf
 
-    from cnnviz.core.train.training import BatchProgress, StreamedData, TrainingConfig, TrainingSession
+    from cnnviz.core.train.config import TrainingConfig
+    from cnnviz.core.train.events import BatchProgress
+    from cnnviz.core.train.prepared import StreamedData
+    from cnnviz.core.train.session import TrainingSession
 
     def stream(x, y):
         return StreamedData(tf.data.Dataset.from_tensor_slices((x.astype(np.float32), y.astype(np.int64))), None,

@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz.core.data import datasets
-from cnnviz.core.data.datasets import (
-    DATASETS, FASHION_CLASSES, MNIST_CLASSES, Dataset, DatasetError, find_idx_files, load_dataset,
-    load_idx_folder, load_image_folder, load_mnist_sample, load_npz, split_validation,
-)
+from cnnviz.core.data import datasets, readers
+from cnnviz.core.data.dataset import Dataset, DatasetError
+from cnnviz.core.data.datasets import DATASETS, FASHION_CLASSES, MNIST_CLASSES, load_dataset, load_mnist_sample
+from cnnviz.core.data.readers import find_idx_files, load_idx_folder, load_image_folder, load_npz
+from cnnviz.core.data.split import split_validation
 from cnnviz.core.data.idx import IdxError, read_idx, write_idx
+from cnnviz.resources import resource_path
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
@@ -45,7 +46,7 @@ def mnist_idx_dirs(mnist, tmp_path_factory):
     plain, gz = tmp_path_factory.mktemp("idx_plain"), tmp_path_factory.mktemp("idx_gz")
     arrays = (mnist.x_train[..., 0], mnist.y_train.astype(np.uint8),
               mnist.x_test[..., 0], mnist.y_test.astype(np.uint8))
-    for stem, array in zip(datasets.IDX_FILES, arrays):
+    for stem, array in zip(readers.IDX_FILES, arrays):
         write_idx(plain / stem, array)
         write_idx(gz / (stem.replace("-idx", ".idx") + ".gz"), array)
     return plain, gz
@@ -113,7 +114,7 @@ def test_idx_files_plain_and_gz_give_identical_arrays(mnist, mnist_idx_dirs):
     from_gz = load_dataset("mnist", data_dir=gz)
     assert_same(from_gz, mnist)
     assert "train-images.idx3-ubyte.gz" in from_gz.source and from_gz.class_names == MNIST_CLASSES
-    assert set(find_idx_files(gz)) == set(datasets.IDX_FILES)
+    assert set(find_idx_files(gz)) == set(readers.IDX_FILES)
 
 
 # ------------------------------------------------------------------------------------------------ bundled sample
@@ -123,7 +124,7 @@ def test_bundled_sample_is_a_stratified_subset_of_mnist(mnist):
     assert sample.x_train.shape == (3000, 28, 28, 1) and sample.x_test.shape == (1000, 28, 28, 1)
     assert sample.class_counts().tolist() == [300] * 10 and sample.class_counts("test").tolist() == [100] * 10
     assert sample.class_names == MNIST_CLASSES
-    path = datasets.resource_path("data", "mnist_sample.npz")
+    path = resource_path("data", "mnist_sample.npz")
     assert path.stat().st_size < 5_000_000
     with np.load(path) as f:
         train_idx, test_idx = f["train_indices"], f["test_indices"]
@@ -193,7 +194,7 @@ def test_fashion_mnist_from_idx_subfolder(tmp_path):
     sub.mkdir()
     arrays = (rng.integers(0, 256, (20, 28, 28), dtype=np.uint8), np.arange(20, dtype=np.uint8) % 10,
               rng.integers(0, 256, (10, 28, 28), dtype=np.uint8), np.arange(10, dtype=np.uint8))
-    for stem, a in zip(datasets.IDX_FILES, arrays):
+    for stem, a in zip(readers.IDX_FILES, arrays):
         write_idx(sub / (stem + ".gz"), a)
     got = load_dataset("fashion-mnist", data_dir=tmp_path)
     assert got.class_names == FASHION_CLASSES and got.name == "fashion_mnist"
@@ -205,7 +206,7 @@ def test_cifar10_python_batches(tmp_path):
     folder.mkdir()
     rng = np.random.default_rng(2)
     batches = {}
-    for b in datasets.CIFAR_BATCHES:
+    for b in readers.CIFAR_BATCHES:
         data = rng.integers(0, 256, (3, 3072), dtype=np.uint8)
         batches[b] = data
         with open(folder / b, "wb") as f:
@@ -228,7 +229,7 @@ def test_cifar_batch_that_would_run_code_is_refused(tmp_path):
         def __reduce__(self):
             return (os.system, (f"touch {marker}",))
 
-    for b in datasets.CIFAR_BATCHES:
+    for b in readers.CIFAR_BATCHES:
         (folder / b).write_bytes(pickle.dumps({b"data": Evil(), b"labels": [0]}))
     with pytest.raises(DatasetError, match="not a readable CIFAR-10 python batch"):
         load_dataset("cifar10", data_dir=tmp_path)
@@ -250,7 +251,7 @@ def test_missing_and_corrupt_npz(tmp_path):
     garbage.write_bytes(b"this is not a zip archive at all" * 10)
     with pytest.raises(DatasetError, match="not a readable .npz archive"):
         load_npz(garbage)
-    good = datasets.resource_path("data", "mnist_sample.npz").read_bytes()
+    good = resource_path("data", "mnist_sample.npz").read_bytes()
     truncated = tmp_path / "truncated.npz"
     truncated.write_bytes(good[: len(good) // 2])
     with pytest.raises(DatasetError, match="corrupt or truncated"):
@@ -286,10 +287,10 @@ def test_npz_missing_keys_and_bad_arrays(tmp_path, small_arrays):
 def test_idx_bad_magic_truncated_and_missing(tmp_path, small_arrays):
     folder = tmp_path / "idx"
     folder.mkdir()
-    for stem, key in zip(datasets.IDX_FILES, ("x_train", "y_train", "x_test", "y_test")):
+    for stem, key in zip(readers.IDX_FILES, ("x_train", "y_train", "x_test", "y_test")):
         write_idx(folder / stem, small_arrays[key].astype(np.uint8))
     assert load_idx_folder(folder).x_train.shape == (6, 8, 8, 1)
-    images = folder / datasets.IDX_FILES[0]
+    images = folder / readers.IDX_FILES[0]
     raw = images.read_bytes()
     images.write_bytes(b"\x12\x34\x56\x78" + raw[4:])
     with pytest.raises(IdxError, match="bad magic number 0x12345678"):

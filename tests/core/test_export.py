@@ -13,7 +13,9 @@ from cnnviz.core.model.build import build_model
 from cnnviz.core.io.export import FORMATS, ExportError, export_model, normalise_path
 from cnnviz.core.model.model_io import ModelFileError, load_model_file, spec_from_model
 from cnnviz.core.model.spec import LayerSpec, ModelSpec
-from cnnviz.core.train.training import PreparedData, TrainingConfig, TrainingSession
+from cnnviz.core.train.config import TrainingConfig
+from cnnviz.core.train.prepared import PreparedData
+from cnnviz.core.train.session import TrainingSession
 
 pytestmark = pytest.mark.slow
 L = LayerSpec.make

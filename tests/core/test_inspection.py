@@ -6,7 +6,7 @@ import pytest
 
 from cnnviz.core.data.datasets import load_dataset
 from cnnviz.core.inspect.inspection import InspectionError, ModelInspector, load_image_file, to_model_input
-from cnnviz.core.train.training import to_float
+from cnnviz.core.train.prepared import to_float
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,9 @@ def test_five_runs_in_a_row_do_not_grow_memory(project_root):
         from cnnviz.core.data.datasets import load_dataset
         from cnnviz.core.model.inference import Predictor, evaluate
         from cnnviz.core.model.presets import get_preset
-        from cnnviz.core.train.training import TrainingConfig, TrainingSession, prepare_data
+        from cnnviz.core.train.config import TrainingConfig
+        from cnnviz.core.train.prepared import prepare_data
+        from cnnviz.core.train.session import TrainingSession
 
         def rss_mb():
             with open("/proc/self/statm") as f:

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from cnnviz.core.data.choice import DataChoice
-from cnnviz.core.data.datasets import DatasetError
+from cnnviz.core.data.dataset import DatasetError
 from cnnviz.core.model.spec import LayerSpec, ModelSpec
 from cnnviz.core.train.config import TrainingConfig, TrainingError
 from cnnviz.core.train.run import Run

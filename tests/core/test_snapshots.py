@@ -9,7 +9,9 @@ import pytest
 from cnnviz.core.model.build import build_model
 from cnnviz.core.train.snapshots import SnapshotStore
 from cnnviz.core.model.spec import LayerSpec, ModelSpec
-from cnnviz.core.train.training import PreparedData, TrainingConfig, TrainingSession
+from cnnviz.core.train.config import TrainingConfig
+from cnnviz.core.train.prepared import PreparedData
+from cnnviz.core.train.session import TrainingSession
 
 pytestmark = pytest.mark.slow
 L = LayerSpec.make

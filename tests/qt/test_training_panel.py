@@ -6,7 +6,8 @@ import pytest
 from PySide6.QtCore import QThread, Qt
 from PySide6.QtWidgets import QFileDialog
 
-from cnnviz.core.data.datasets import MNIST_CLASSES, DatasetError
+from cnnviz.core.data.dataset import DatasetError
+from cnnviz.core.data.datasets import MNIST_CLASSES
 from cnnviz.core.model.spec import LayerSpec, ModelSpec
 from cnnviz.core.train.prepared import PreparedData
 from cnnviz.qt.training import TrainingPanel

@@ -19,7 +19,8 @@ from typing import Callable
 
 import numpy as np
 
-from cnnviz.core.data.datasets import DatasetError, data_search_dirs
+from cnnviz.core.data.dataset import DatasetError
+from cnnviz.core.data.datasets import data_search_dirs
 
 IMAGE_DIR = "img_align_celeba"
 ATTR_FILE = "list_attr_celeba.txt"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from cnnviz.core.data.datasets import DatasetError
+from cnnviz.core.data.dataset import DatasetError
 from cnnviz.core.data.selection import SELECTION_RULE, select_training_images
 
 
@@ -68,7 +68,7 @@ class DataChoice:
     def load(self, seed: int = 1, loaded=None):
         """The data to train on, with the images to use already chosen (``seed``: the run's seed).
 
-        A :class:`~cnnviz.core.data.datasets.Dataset` (arrays), or for ``celeba`` a
+        A :class:`~cnnviz.core.data.dataset.Dataset` (arrays), or for ``celeba`` a
         :class:`cnnviz.core.data.celeba.CelebAData` (pipelines; ``seed`` also drives their shuffling and crops).
         ``loaded``: what this choice names, already read (the app's data box has read it to preview it): a Dataset,
         or for CelebA its CelebAIndex; it is used instead of reading the files again.

@@ -1,7 +1,7 @@
 """Read a folder of images laid out as one subfolder per class (``root/cat/*.jpg``, ``root/dog/*.png``).
 
-This module only reads pixels and labels; :func:`cnnviz.core.data.datasets.load_image_folder` turns the result
-into a :class:`~cnnviz.core.data.datasets.Dataset` with a train/test split. Pure: numpy and Pillow.
+This module only reads pixels and labels; :func:`cnnviz.core.data.readers.load_image_folder` turns the result
+into a :class:`~cnnviz.core.data.dataset.Dataset` with a train/test split. Pure: numpy and Pillow.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Rule (``SELECTION_RULE = "stratified-random"``): with a limit N smaller than the training set, pick N images at
 random with ``numpy.random.default_rng(seed)`` (the run's seed), stratified by class - every class keeps its share
-of the N (largest remainder, as :func:`cnnviz.core.data.datasets.split_validation` does) - and keep them in their
+of the N (largest remainder, as :func:`cnnviz.core.data.split.split_validation` does) - and keep them in their
 file order. Labels are single class indices for every dataset cnnviz reads (CelebA: the chosen 0/1 attribute), so
 the stratification always applies. No limit (or N >= the training set) uses every image in file order.
 The validation split is taken afterwards, from the chosen images.
@@ -13,7 +13,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from cnnviz.core.data.datasets import Dataset, DatasetError, _pick
+from cnnviz.core.data.dataset import Dataset, DatasetError
+from cnnviz.core.data.split import pick_indices
 
 SELECTION_RULE = "stratified-random"
 
@@ -26,7 +27,7 @@ def choose_training_images(labels: np.ndarray, limit: int | None, seed: int) -> 
         return None
     if isinstance(limit, bool) or int(limit) != limit or limit < 2:
         raise DatasetError(f"use at least 2 training images, not {limit}")
-    return np.sort(_pick(labels, int(limit), seed, stratify=True))
+    return np.sort(pick_indices(labels, int(limit), seed, stratify=True))
 
 
 def select_training_images(dataset: Dataset, limit: int | None, seed: int) -> Dataset:

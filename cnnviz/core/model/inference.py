@@ -2,7 +2,7 @@
 
 ``model.predict`` costs ~100 ms per call on a laptop CPU (it builds a data pipeline each time); a
 ``tf.function`` around ``model(x, training=False)`` costs a few ms, which is what interactive views need.
-Inputs are float32 NHWC in 0..1 (use :func:`cnnviz.core.train.training.to_float` on uint8 images).
+Inputs are float32 NHWC in 0..1 (use :func:`cnnviz.core.train.prepared.to_float` on uint8 images).
 """
 from __future__ import annotations
 

@@ -51,7 +51,7 @@ class StreamedData:
 
 def prepare_data(dataset, config: TrainingConfig) -> PreparedData:
     """Split the dataset's training images into train/validation as configured and scale to float32 0..1."""
-    from cnnviz.core.data.datasets import split_validation
+    from cnnviz.core.data.split import split_validation
 
     if config.validation_count is None and config.validation_fraction is None:
         x_tr, y_tr = dataset.x_train, dataset.y_train

@@ -1,6 +1,6 @@
 """Per-epoch snapshots of the first convolution layer: its kernels and one fixed sample's feature maps.
 
-A :class:`SnapshotStore` is handed to :class:`cnnviz.core.train.training.TrainingSession` as its ``on_epoch_end``
+A :class:`SnapshotStore` is handed to :class:`cnnviz.core.train.session.TrainingSession` as its ``on_epoch_end``
 hook, so it records on the training thread, once per epoch, a few small arrays (the lecture's conv_1: 5x5x1x32
 kernels and a 28x28x32 feature map, ~100 KB). Readers on other threads (the inspector replaying how the filters
 formed) get immutable :class:`Snapshot` objects; a lock guards the list. Pure numpy + Keras (imported lazily).

@@ -149,7 +149,7 @@ class InspectorPanel(QWidget):
 
     @Slot(object)
     def set_dataset(self, dataset) -> None:
-        """Browse images from ``dataset`` (a cnnviz.core.data.datasets.Dataset)."""
+        """Browse images from ``dataset`` (a cnnviz.core.data.dataset.Dataset)."""
         self._dataset_requested = True
         self.chooser.set_dataset(dataset)
 

@@ -20,9 +20,10 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, Q
 from cnnviz.core.data.celeba import (CELEBA_ATTRIBUTES, CLASSIC_TRAIN_LIMIT, CLASSIC_VALID_LIMIT, DEFAULT_ATTRIBUTE,
                                 IMAGE_SIZE, SPLITS, CelebAError, CelebAIndex)
 from cnnviz.core.data.choice import DataChoice
-from cnnviz.core.data.datasets import DATASETS, DEFAULT_DATASET, Dataset, DatasetError, load_dataset
+from cnnviz.core.data.dataset import Dataset, DatasetError
+from cnnviz.core.data.datasets import DATASETS, DEFAULT_DATASET, load_dataset
 
-from ..workers import TaskRunner
+from ..tasks import TaskRunner
 from .images import ThumbnailStrip
 
 ERROR_STYLE = "QLabel { color: #b71c1c; background: #fdecea; border: 1px solid #f5c2c0; padding: 4px; }"
@@ -37,7 +38,7 @@ CELEBA_TEST_LIMIT = 1_000                  # first N test images, evaluated and 
 class CelebASource:
     """CelebA chosen in the Data box: what the training worker streams from, and what the form shows.
 
-    Quacks like a :class:`~cnnviz.core.data.datasets.Dataset` where the panel needs it (``name``, ``input_shape``,
+    Quacks like a :class:`~cnnviz.core.data.dataset.Dataset` where the panel needs it (``name``, ``input_shape``,
     ``num_classes``, ``class_names``, ``source``); ``x_train`` / ``y_train`` are only the preview faces (uint8
     64x64x3, evaluation view) so the augmentation preview has something to show. ``counts`` / ``positives``:
     images (and how many have the attribute) per split ("train", "valid", "test") in the whole folder.

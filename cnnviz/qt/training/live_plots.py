@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-from cnnviz.core.train.training import BatchProgress, EpochResult, TrainingStarted
+from cnnviz.core.train.events import BatchProgress, EpochResult, TrainingStarted
 
 TRAIN_COLOR = "#0072b2"
 VAL_COLOR = "#e69f00"

@@ -11,11 +11,11 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QButtonGroup, QCheckBox, QCombo
                                QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QRadioButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from cnnviz.core.data.datasets import Dataset
+from cnnviz.core.data.dataset import Dataset
 from cnnviz.core.train.config import LOSS_EXPLANATIONS, AugmentConfig, TrainingConfig, augment_batch
 from cnnviz.core.train.prepared import to_float
 
-from ..workers import TaskRunner
+from ..tasks import TaskRunner
 from .data_box import CelebASource, DataBox
 from .images import ThumbnailStrip
 
