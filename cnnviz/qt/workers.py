@@ -68,7 +68,8 @@ class TrainingJob:
     """What a new training run needs. ``limit``: use only this many training images (None: all).
     ``snapshot_index``: the test image whose feature maps are recorded each epoch. ``data``: the choice the
     dataset was loaded from (the Training tab's ``data_choice()``; None: just the dataset's name and ``limit``).
-    ``folder``: the run folder to write (None: a new one under the app's runs folder)."""
+    ``folder``: the run folder to write (None: a new one under the app's runs folder). ``loaded``: the Dataset or
+    CelebAIndex the Run trains on, as the data box loaded it (None: ``dataset`` itself)."""
 
     spec: ModelSpec
     dataset: Dataset   # or a cnnviz.qt.training.data_box.CelebASource: streamed from disk, ``limit`` = train limit
@@ -77,11 +78,12 @@ class TrainingJob:
     snapshot_index: int = 0
     data: DataChoice | None = None
     folder: str | Path | None = None
+    loaded: Dataset | CelebAIndex | None = None   # what the Run trains on as already loaded (None: ``dataset``)
 
     def data_choice(self) -> DataChoice:
         if self.data is not None:
             return self.data
-        return DataChoice(getattr(self.dataset, "name", "mnist_sample"), limit=self.limit)
+        return DataChoice(self.dataset.name, limit=self.limit)
 
 
 @dataclass
@@ -148,8 +150,7 @@ class TrainingWorker(QObject):
             from cnnviz.core.train.run import Run
             from cnnviz.core.train.runs import new_run_folder
 
-            ds = job.dataset
-            loaded = ds.index if isinstance(getattr(ds, "index", None), CelebAIndex) else ds
+            loaded = job.loaded if job.loaded is not None else job.dataset
             folder = job.folder if job.folder is not None else new_run_folder(job.spec.name)
             run = Run.start(folder, data=job.data_choice(), config=job.config, spec=job.spec, loaded=loaded,
                             emit=self._emit, snapshot_index=job.snapshot_index, origin="app")

@@ -238,6 +238,11 @@ class DataBox(QGroupBox):
     def images_limit(self) -> int | None:
         return self.limit_spin.value() or None
 
+    def loaded_data(self):
+        """What the core Run trains on, as loaded here: a Dataset, a CelebAIndex (CelebA is streamed from disk;
+        the CelebASource around it only feeds the form and the previews), or None while nothing is loaded."""
+        return self.dataset.index if isinstance(self.dataset, CelebASource) else self.dataset
+
     def data_choice(self) -> DataChoice:
         """What is chosen, as the core Run's record (what a run config and a run folder carry): the dataset, its
         folder, how a folder is read (the model's input size and colour), the images to use, CelebA's limits."""

@@ -234,7 +234,8 @@ class TrainingPanel(QWidget):
             self._show_message("Cannot train: " + "; ".join(problems), "error")
             return
         config, choice = self.run_config()
-        job = TrainingJob(self._spec.copy(), self.form.dataset, config, choice.limit, data=choice)
+        job = TrainingJob(self._spec.copy(), self.form.dataset, config, choice.limit, data=choice,
+                          loaded=self.form.data_box.loaded_data())
         self.plots.clear()
         self.results.clear()
         self._session = self._snapshots = self._run_folder = None
