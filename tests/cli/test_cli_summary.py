@@ -46,3 +46,24 @@ def test_presets_lists_every_preset():
     result = run_cli("presets")
     assert result.returncode == 0
     assert "3,274,634" in result.stdout and "tiny_vgg" in result.stdout
+
+
+def test_summary_of_a_relu6_spec_lists_the_relu_layers(tmp_path):
+    """MobileNet's ReLU(6.) layer and relu6 activation read back from a spec file, as Keras's summary shows them."""
+    from cnnviz.core.model.spec import LayerSpec, ModelSpec
+
+    path = tmp_path / "mobilenet.json"
+    ModelSpec((32, 32, 3), [
+        LayerSpec.make("Conv2D", "conv1", filters=8, strides=2, padding="same", use_bias=False, activation="linear"),
+        LayerSpec.make("BatchNormalization", "conv1_bn"),
+        LayerSpec.make("ReLU", "conv1_relu", max_value=6.0),
+        LayerSpec.make("DepthwiseConv2D", "dw", padding="same", activation="relu6"),
+        LayerSpec.make("GlobalAveragePooling2D", "gap"),
+        LayerSpec.make("Dense", "predictions", units=10, activation="softmax"),
+    ]).save(path)
+    result = run_cli("summary", "--spec", str(path), "--formulas")
+    assert result.returncode == 0, result.stderr
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.startswith(("conv1", "dw"))}
+    assert rows["conv1_relu"][1:] == ["(ReLU)", "(None,", "16,", "16,", "8)", "0"]
+    assert rows["dw"][-1] == "80"
+    assert "Total params: 418" in result.stdout

@@ -110,7 +110,7 @@ def test_output_formula_text_and_steps_detail():
 # --------------------------------------------------------------------------------------------- activations
 def test_activation_names_cover_the_spec_and_match_keras(keras):
     assert set(SPEC_ACTIVATIONS) == set(ACTIVATIONS)
-    x = np.linspace(-6, 6, 241).reshape(1, -1)
+    x = np.linspace(-9, 9, 361).reshape(1, -1)  # past 6 on both sides: relu6's cap is compared too
     for name in ACTIVATIONS:
         ref = np.asarray(keras.activations.get(name)(keras.ops.convert_to_tensor(x, dtype="float64")))
         np.testing.assert_allclose(activate(x, name), ref, rtol=1e-7, atol=1e-9, err_msg=name)
@@ -123,6 +123,13 @@ def test_keras_gelu_is_the_exact_one_and_leaky_relu_slope_is_0_2(keras):
     assert np.abs(exact - approx).max() > 1e-4  # the difference is visible at the issue's tolerance
     np.testing.assert_allclose(activate(x, "gelu"), exact, rtol=1e-6)
     assert activate(-1.0, "leaky_relu") == pytest.approx(-0.2)
+
+
+def test_relu6_is_relu_capped_at_six_as_keras_computes_it(keras):
+    x = np.array([-3.0, 0.0, 2.5, 5.999, 6.0, 6.001, 100.0])
+    np.testing.assert_array_equal(activate(x, "relu6"), [0.0, 0.0, 2.5, 5.999, 6.0, 6.0, 6.0])
+    np.testing.assert_allclose(activate(x, "relu6"), np.asarray(keras.activations.relu6(x)), rtol=1e-7)
+    np.testing.assert_allclose(activate(x, "relu6"), np.asarray(keras.layers.ReLU(6.0)(x)), rtol=1e-6)
 
 
 # ------------------------------------------------------------------------------------------------------- 2D

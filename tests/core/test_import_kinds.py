@@ -24,7 +24,7 @@ def keras():
 
 
 def _mobilenet_style(keras):
-    """The first blocks of MobileNet v1/v2 as one Sequential chain (plain ReLU: relu6 is not in the builder)."""
+    """The first blocks of MobileNet v1/v2 as one Sequential chain, with every kind the import knows."""
     L = keras.layers
     return keras.Sequential([
         keras.Input((32, 32, 3)),
@@ -67,10 +67,11 @@ def test_a_mobilenet_style_chain_becomes_an_editable_spec(keras, tmp_path):
     assert imported.read_only_reason == "" and imported.spec is not None
     spec = imported.spec
     assert [layer.kind for layer in spec.layers] == [
-        "Rescaling", "ZeroPadding2D", "Conv2D", "BatchNormalization", "Activation", "DepthwiseConv2D",
+        "Rescaling", "ZeroPadding2D", "Conv2D", "BatchNormalization", "ReLU", "DepthwiseConv2D",
         "BatchNormalization", "Activation", "Conv2D", "BatchNormalization", "LeakyReLU", "DepthwiseConv2D",
         "SeparableConv2D", "Conv2D", "GlobalAveragePooling2D", "Dropout", "Dense"]
     assert spec.layers[1].params == dict(top=0, bottom=1, left=0, right=1)
+    assert spec.layers[4].params == dict(max_value=None, negative_slope=0.0, threshold=0.0)  # a plain ReLU()
     assert spec.layers[12].params["dilation_rate"] == [2, 2] and spec.layers[13].params["dilation_rate"] == [2, 1]
     report = infer_shapes(spec)
     assert report.ok and report.total_params == model.count_params()
@@ -86,8 +87,74 @@ def test_a_mobilenet_style_chain_becomes_an_editable_spec(keras, tmp_path):
     np.testing.assert_allclose(np.asarray(namespace["model"](x, training=False)), expected, rtol=1e-5, atol=1e-6)
 
 
+def _mobilenet_v1(keras):
+    """MobileNet v1's stem and two depthwise-separable blocks as plain Keras writes them: Conv2D / DepthwiseConv2D
+    without bias, each followed by BatchNormalization and ReLU(6.) (relu6)."""
+    L = keras.layers
+    layers = [keras.Input((32, 32, 3)),
+              L.Conv2D(8, 3, strides=2, padding="same", use_bias=False, name="conv1"),
+              L.BatchNormalization(name="conv1_bn"), L.ReLU(6.0, name="conv1_relu")]
+    for block, (filters, stride) in enumerate(((16, 1), (24, 2)), start=1):
+        layers += [L.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False, name=f"conv_dw_{block}"),
+                   L.BatchNormalization(name=f"conv_dw_{block}_bn"), L.ReLU(6.0, name=f"conv_dw_{block}_relu"),
+                   L.Conv2D(filters, 1, padding="same", use_bias=False, name=f"conv_pw_{block}"),
+                   L.BatchNormalization(name=f"conv_pw_{block}_bn"), L.ReLU(6.0, name=f"conv_pw_{block}_relu")]
+    layers += [L.GlobalAveragePooling2D(name="global_average_pooling"), L.Dropout(1e-3, name="dropout"),
+               L.Dense(10, activation="softmax", name="predictions")]
+    return keras.Sequential(layers, name="mobilenet_v1_style")
+
+
+def test_a_mobilenet_v1_chain_with_relu6_is_editable_and_computes_what_the_file_computes(keras, tmp_path):
+    model = _mobilenet_v1(keras)
+    rng = np.random.default_rng(2)
+    for layer in model.layers:  # kernels of unit scale: every block's values reach past 6, so the caps matter
+        if isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D)):
+            layer.set_weights([rng.normal(0.0, 1.0, w.shape).astype("float32") for w in layer.get_weights()])
+    path, _ = _saved(model, tmp_path, keras)
+    imported = load_model_file(path)
+    assert imported.read_only_reason == "" and imported.spec is not None
+    spec = imported.spec
+    block = ["DepthwiseConv2D", "BatchNormalization", "ReLU", "Conv2D", "BatchNormalization", "ReLU"]
+    assert [layer.kind for layer in spec.layers] == [
+        "Conv2D", "BatchNormalization", "ReLU", *block, *block, "GlobalAveragePooling2D", "Dropout", "Dense"]
+    relus = [layer for layer in spec.layers if layer.kind == "ReLU"]
+    assert len(relus) == 5
+    assert all(r.params == dict(max_value=6.0, negative_slope=0.0, threshold=0.0) for r in relus)
+    assert all(r.describe() == "ReLU max 6" for r in relus)
+    report = infer_shapes(spec)
+    assert report.ok and report.total_params == model.count_params()
+    assert report.trainable_params == sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+    # inputs large enough that every ReLU(6) caps some values and passes others: the cap is seen, not assumed
+    x = np.random.default_rng(1).normal(0.0, 4.0, (4, 32, 32, 3)).astype(np.float32)
+    file_model = imported.model
+    for r in relus:
+        out = np.asarray(keras.Model(file_model.inputs[0], file_model.get_layer(r.name).output)(x, training=False))
+        assert (out == 6.0).any() and ((out > 0.0) & (out < 6.0)).any() and out.max() == 6.0, r.name
+    expected = np.asarray(file_model(x, training=False))
+
+    rebuilt = build_model(spec)
+    assert [type(la).__name__ for la in rebuilt.layers if la.name.endswith("_relu")] == ["ReLU"] * 5
+    assert all(rebuilt.get_layer(r.name).max_value == 6.0 for r in relus)
+    rebuilt.set_weights(file_model.get_weights())
+    np.testing.assert_allclose(np.asarray(rebuilt(x, training=False)), expected, rtol=1e-5, atol=1e-6)
+
+    code = keras_code(spec, summary=False)
+    assert code.count("layers.ReLU(max_value=6.0, name=") == 5
+    namespace: dict = {}
+    exec(compile(code, "<mobilenet_v1>", "exec"), namespace)  # noqa: S102 - our own generated code
+    namespace["model"].set_weights(file_model.get_weights())
+    np.testing.assert_allclose(np.asarray(namespace["model"](x, training=False)), expected, rtol=1e-5, atol=1e-6)
+
+    # the spec survives its own file format: saved as JSON and read back, the same spec
+    from cnnviz.core.model.spec import ModelSpec
+
+    assert ModelSpec.from_json(spec.to_json()).to_dict() == spec.to_dict()
+
+
 @pytest.mark.parametrize("layer, reason", [
-    (lambda L: L.ReLU(6.0), "ReLU with max_value=6.0 is not supported"),
+    (lambda L: L.PReLU(), "is a PReLU, which the builder does not support"),  # a ReLU with learned slopes
+    (lambda L: L.Activation("hard_silu"), "activation 'hard_silu' is not one the builder supports"),
     (lambda L: L.Conv2D(4, 3, groups=2), "Conv2D with groups=2 is not supported"),
     (lambda L: L.LayerNormalization(), "is a LayerNormalization, which the builder does not support"),
     (lambda L: L.BatchNormalization(center=False), "BatchNormalization with center=False is not supported"),

@@ -34,6 +34,8 @@ CASES: dict[str, list] = {
          lambda L: L.Conv2D(6, (5, 3), strides=(2, 3), padding="same", activation="elu")),
         ((8, 8, 2), dict(filters=2, kernel_size=2, activation="swish"),
          lambda L: L.Conv2D(2, 2, activation="swish")),
+        ((8, 8, 3), dict(filters=4, kernel_size=3, strides=2, padding="same", activation="relu6"),
+         lambda L: L.Conv2D(4, 3, strides=2, padding="same", activation="relu6")),
     ],
     "DepthwiseConv2D": [
         ((9, 9, 3), dict(kernel_size=3), lambda L: L.DepthwiseConv2D(3, activation="relu")),
@@ -83,6 +85,14 @@ CASES: dict[str, list] = {
     "Activation": [
         ((3, 3, 2), dict(activation="tanh"), lambda L: L.Activation("tanh")),
         ((3, 3, 2), dict(activation="leaky_relu"), lambda L: L.Activation("leaky_relu")),
+        ((3, 3, 2), dict(activation="relu6"), lambda L: L.Activation("relu6")),
+    ],
+    "ReLU": [  # inputs in [-2, 2): the cap of 1.5, the slope and the threshold all change some values
+        ((3, 3, 2), {}, lambda L: L.ReLU()),
+        ((3, 3, 2), dict(max_value=6.0), lambda L: L.ReLU(6.0)),
+        ((4, 4, 3), dict(max_value=1.5, negative_slope=0.1, threshold=0.5),
+         lambda L: L.ReLU(max_value=1.5, negative_slope=0.1, threshold=0.5)),
+        ((3, 3, 2), dict(negative_slope=0.2), lambda L: L.ReLU(negative_slope=0.2)),
     ],
     "LeakyReLU": [
         ((3, 3, 2), dict(negative_slope=0.2), lambda L: L.LeakyReLU(0.2)),
@@ -151,6 +161,8 @@ def _other_value(fdef):
         return [1, 1] if d is None else None
     if fdef.kind == "float":
         return d / 2 if d else 0.25
+    if fdef.kind == "optional_float":
+        return fdef.typical if d is None else None
     if fdef.kind == "choice":
         return next(c for c in fdef.choices if c != d)
     if fdef.kind == "bool":
@@ -246,3 +258,21 @@ def test_every_kind_has_samples_that_vary_its_windows():
             assert any(p.get("dilation_rate", 1) not in (1, [1, 1]) for p in settings), kind
             assert any(p.get("strides", 1) not in (1, [1, 1]) for p in settings), kind
             assert {p.get("padding", "valid") for p in settings} == {"valid", "same"}, kind
+
+
+@pytest.mark.parametrize("params, text, points", [
+    ({}, "f(x) = max(x, 0)", {-2.0: 0.0, 3.0: 3.0, 9.0: 9.0}),
+    (dict(max_value=6.0), "f(x) = min(max(x, 0), 6)", {-2.0: 0.0, 3.0: 3.0, 6.0: 6.0, 9.0: 6.0}),
+    (dict(negative_slope=0.2), "f(x) = 0.2*x below 0, x above", {-2.0: -0.4, 3.0: 3.0}),
+    (dict(max_value=1.5, negative_slope=0.1, threshold=0.5), "f(x) = 0.1*(x - 0.5) below 0.5, x up to 1.5, 1.5 above",
+     {-1.0: -0.15, 0.2: -0.03, 1.0: 1.0, 3.0: 1.5}),
+    (dict(threshold=1.0), "f(x) = 0 below 1, x above", {0.5: 0.0, 3.0: 3.0}),
+])
+def test_relu_states_the_function_keras_computes(keras, params, text, points):
+    """The ReLU kind's formula (builder tooltip, CLI --formulas) is the function Keras's ReLU layer computes."""
+    kind = registry.KINDS["ReLU"]
+    settings = dict(kind.defaults(), **params)
+    assert kind.output(settings, (2, 2, 1)).shape_formula == f"same shape as its input; each value: {text}"
+    layer = kind.build(settings, "relu")
+    got = np.asarray(layer(np.array(list(points), dtype=np.float32)))
+    np.testing.assert_allclose(got, list(points.values()), rtol=1e-6, atol=1e-7)

@@ -35,10 +35,11 @@ def field_values(fdef: FieldDef):
         if fdef.name == "dilation_rate":  # half undilated: dilation with strides is refused, the rest must build
             pair = st.just([1, 1]) | pair
         return st.none() | pair if fdef.kind == "optional_pair" else pair
-    if fdef.kind == "float":
+    if fdef.kind in ("float", "optional_float"):
         low = -3.0 if fdef.minimum is None else fdef.minimum
         high = low + 6.0 if fdef.maximum is None else fdef.maximum - (1e-3 if fdef.max_exclusive else 0.0)
-        return st.floats(low, min(high, low + 6.0), allow_nan=False)
+        number = st.floats(low, min(high, low + 6.0), allow_nan=False)
+        return st.none() | number if fdef.kind == "optional_float" else number
     if fdef.kind == "choice":
         return st.sampled_from(fdef.choices)
     if fdef.kind == "bool":

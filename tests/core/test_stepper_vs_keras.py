@@ -84,6 +84,22 @@ def test_conv2d_every_dilation_stride_padding_and_kernel_shape(keras, tmp_path):
     assert ins.layer("conv_3").output_shape[:2] == (12 - 4, 13 - 4)
 
 
+def test_conv2d_with_relu6_is_stepped_and_capped_as_keras_caps_it(keras, tmp_path):
+    """MobileNet's activation, inside the layer: every cell equals Keras, and the cap is reached (values at 6,
+    below it, and at 0), so a wrong cap cannot pass unseen."""
+    inp = keras.Input((10, 11, 3))
+    outs = [keras.layers.Conv2D(3, 3, strides=s, padding=p, activation="relu6", name=f"relu6_{p}_{s}")(inp)
+            for p in ("valid", "same") for s in (1, 2)]
+    model = keras.Model(inp, outs)
+    _randomise(model, 12)
+    ins = ModelInspector(_saved_and_loaded(keras, model, tmp_path))
+    image = (np.random.default_rng(13).random((10, 11, 3)) * 4 - 1).astype(np.float32)
+    _check_every_cell(ins, image, {f"relu6_{p}_{s}": "conv" for p in ("valid", "same") for s in (1, 2)})
+    out = ins.feature_maps(image).outputs[ins.layer("relu6_same_1").index]
+    assert out.max() == 6.0 and (out == 6.0).sum() >= 5 and (out == 0.0).any() and ((out > 0) & (out < 6)).any()
+    assert ins.step_recipe("relu6_same_1").settings["activation"] == "relu6"
+
+
 DEPTHWISE_CASES = [(m, k, s, d, p) for p in ("valid", "same") for m in (1, 2)
                    for k, s, d in ((3, 1, 1), (3, 2, 1), ((2, 3), 1, 2), (3, 1, (3, 2)), (3, 2, 2), (2, 3, 1))]
 
@@ -157,8 +173,8 @@ def test_a_plain_keras_mobilenet_style_sequential_saved_and_loaded(keras, tmp_pa
     model = keras.Sequential([
         keras.Input((20, 18, 3)),
         keras.layers.Conv2D(4, 3, dilation_rate=2, padding="same", activation="relu", name="dilated"),
-        keras.layers.DepthwiseConv2D(3, strides=2, depth_multiplier=2, padding="same", activation="relu6"),
-        keras.layers.DepthwiseConv2D(3, strides=2, depth_multiplier=2, padding="same", activation="relu",
+        keras.layers.DepthwiseConv2D(3, strides=2, depth_multiplier=2, padding="same", activation="hard_silu"),
+        keras.layers.DepthwiseConv2D(3, strides=2, depth_multiplier=2, padding="same", activation="relu6",
                                      name="dw"),
         keras.layers.SeparableConv2D(5, 3, dilation_rate=2, padding="same", activation="elu", name="sep"),
         keras.layers.MaxPooling2D(3, strides=2, padding="same", name="max"),
@@ -171,11 +187,12 @@ def test_a_plain_keras_mobilenet_style_sequential_saved_and_loaded(keras, tmp_pa
     model.save(path)
     loaded = keras.models.load_model(path)
     ins = ModelInspector(loaded, ["a", "b", "c"])
-    relu6 = ins.step_recipe(1)
-    assert not relu6.supported and "relu6" in relu6.reason  # a real activation the stepper does not compute
+    hard = ins.step_recipe(1)  # MobileNet v3's activation: a real Keras one the stepper does not compute
+    assert not hard.supported and "hard_silu" in hard.reason
     maps = ins.feature_maps(np.random.default_rng(9).random((20, 18, 3)).astype(np.float32))
-    with pytest.raises(InspectionError, match="cannot reproduce .* because its activation 'relu6'"):
+    with pytest.raises(InspectionError, match="cannot reproduce .* because its activation 'hard_silu'"):
         ins.stepper(maps, 1)
+    assert ins.step_recipe("dw").supported and ins.step_recipe("dw").settings["activation"] == "relu6"
     # the rest: every cell of every channel equals Keras
     for info in ins.steppable_layers():
         if info.index == 1:
@@ -206,7 +223,7 @@ def test_unsupported_layers_say_why_not_numbers(keras):
 
     cases = [
         (keras.layers.Conv2D(4, 3, groups=2), "groups=2"),
-        (keras.layers.Conv2D(2, 3, activation="relu6"), "activation 'relu6'"),
+        (keras.layers.Conv2D(2, 3, activation="hard_silu"), "activation 'hard_silu'"),
         (keras.layers.Conv2D(2, 3, activation="softmax"), "softmax"),
         (MyConv(2, 3), "custom layer class .*subclass of Conv2D"),
         (Blur(), "custom layer"),

@@ -415,3 +415,33 @@ def test_rescaling_keeps_its_exact_scale_and_new_kinds_show_in_the_diagram(qtbot
     assert [b.label for b in panel.diagram._blocks[1:]] == ["Rescaling", "ZeroPad2D", "LeakyReLU"]
     assert [b.activation for b in panel.diagram._blocks[1:]] == ["÷255", "", "α 0.1"]
     assert [b.shape for b in panel.diagram._blocks[1:]] == [(8, 8, 3), (9, 10, 3), (9, 10, 3)]
+
+
+def test_relu_max_value_is_an_optional_number_with_a_no_cap_box(qtbot, panel):
+    from cnnviz.core.model.codegen import keras_code
+    from cnnviz.qt.builder.fields import FloatEditor
+
+    doc = panel.document
+    doc.new(ModelSpec((8, 8, 3), [LayerSpec.make("Conv2D", "conv", filters=4, activation="relu6"),
+                                  LayerSpec.make("ReLU", "relu")]))
+    panel.select_row(1)
+    editor = panel.form.editors["max_value"]
+    assert isinstance(editor, FloatEditor) and editor.fdef.kind == "optional_float"
+    assert editor.none_box.text() == "no cap" and editor.is_none() and not editor.spin.isEnabled()
+    assert editor.value() is None and [b.activation for b in panel.diagram._blocks[1:]] == ["relu6", ""]
+    editor.none_box.setChecked(False)  # offers relu6's cap
+    assert doc.spec.layers[1].params == {"max_value": 6.0, "negative_slope": 0.0, "threshold": 0.0}
+    assert doc.spec.layers[1].describe() == "ReLU max 6" and panel.diagram._blocks[2].activation == "≤ 6"
+    assert "tf.keras.layers.ReLU(max_value=6.0, name='relu')" in keras_code(doc.spec)
+    editor.spin.setValue(-1.0)  # below Keras's minimum: kept and reported at the field
+    assert doc.spec.layers[1].params["max_value"] == -1.0
+    assert editor.has_error() and "max value must be at least 0" in panel.form.error_text()
+    doc.undo_stack.undo()  # edits of one field merge: back to no cap, and the form shows it
+    assert doc.spec.layers[1].params["max_value"] is None and not editor.has_error()
+    assert panel.form.editors["max_value"].is_none() and not panel.form.editors["max_value"].spin.isEnabled()
+    doc.undo_stack.redo()
+    assert doc.spec.layers[1].params["max_value"] == -1.0 and panel.form.editors["max_value"].has_error()
+    panel.form.editors["max_value"].none_box.setChecked(True)
+    assert doc.spec.layers[1].params["max_value"] is None and not panel.form.editors["max_value"].has_error()
+    panel.form.editors["negative_slope"].spin.setValue(0.1)
+    assert panel.diagram._blocks[2].activation == "α 0.1"

@@ -31,12 +31,14 @@ Padding1D = int | tuple[int, int]
 Pair = int | Sequence[int]
 
 # Keras 3 constants (keras.activations): leaky_relu's negative_slope defaults to 0.2, elu's alpha to 1.0;
-# selu uses the constants of Klambauer et al. 2017.
+# selu uses the constants of Klambauer et al. 2017; relu6 caps relu at 6 (MobileNet).
 LEAKY_RELU_SLOPE = 0.2
+RELU6_CAP = 6.0
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
-ELEMENTWISE_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "elu", "selu", "gelu", "swish", "leaky_relu")
+ELEMENTWISE_ACTIVATIONS = ("linear", "relu", "relu6", "sigmoid", "tanh", "elu", "selu", "gelu", "swish",
+                           "leaky_relu")
 ACTIVATIONS = ELEMENTWISE_ACTIVATIONS + ("softmax",)
 _ALIASES = {None: "linear", "silu": "swish"}
 
@@ -61,9 +63,10 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 def activate(x: np.ndarray | float, activation: str | None = None) -> np.ndarray:
     """Apply a Keras activation by name to ``x`` (any shape; float64 result).
 
-    Definitions match ``keras.activations``: leaky_relu slope 0.2, elu alpha 1, gelu *exact* (erf; Keras's
-    ``activations.gelu`` defaults to ``approximate=False``), swish = x * sigmoid(x). softmax normalises over the
-    last axis (the channels of an HWC feature map), so it is the only one that is not element-wise.
+    Definitions match ``keras.activations``: relu6 = min(max(x, 0), 6), leaky_relu slope 0.2, elu alpha 1,
+    gelu *exact* (erf; Keras's ``activations.gelu`` defaults to ``approximate=False``), swish = x * sigmoid(x).
+    softmax normalises over the last axis (the channels of an HWC feature map), so it is the only one that is
+    not element-wise.
     """
     name = activation_name(activation)
     x = np.asarray(x, dtype=np.float64)
@@ -71,6 +74,8 @@ def activate(x: np.ndarray | float, activation: str | None = None) -> np.ndarray
         return x.copy()
     if name == "relu":
         return np.maximum(x, 0.0)
+    if name == "relu6":
+        return np.minimum(np.maximum(x, 0.0), RELU6_CAP)
     if name == "sigmoid":
         return _sigmoid(x)
     if name == "tanh":

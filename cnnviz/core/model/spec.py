@@ -183,9 +183,12 @@ def _normalise_value(fdef: FieldDef, value: Any) -> Any:
         if isinstance(value, (list, tuple)) and len(value) == 2 and all(_is_int(v) for v in value):
             return [int(value[0]), int(value[1])]
         raise SpecError(f"{where} must be a whole number or a pair [height, width] of whole numbers, got {value!r}")
-    if fdef.kind == "float":
+    if fdef.kind in ("float", "optional_float"):
+        if value is None and fdef.kind == "optional_float":
+            return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise SpecError(f"{where} must be a number, got {value!r}")
+            raise SpecError(f"{where} must be a number{' or null' if fdef.kind == 'optional_float' else ''}, "
+                            f"got {value!r}")
         return float(value)
     if fdef.kind == "choice":
         if not isinstance(value, str):
@@ -285,7 +288,9 @@ def field_problems(fdef: FieldDef, value: Any) -> str | None:
             if msg:
                 return msg.rsplit(", got", 1)[0] + f" in each direction, got {_pair_text(value)}"
         return None
-    if fdef.kind == "float":
+    if fdef.kind in ("float", "optional_float"):
+        if value is None and fdef.kind == "optional_float":
+            return None
         if math.isnan(value) or math.isinf(value):
             return f"must be a finite number, got {value}"
         return bounded(value)

@@ -1,4 +1,4 @@
-"""One editor widget per FieldDef kind: int, pair, optional_pair, float, choice, bool.
+"""One editor widget per FieldDef kind: int, pair, optional_pair, float, optional_float, choice, bool.
 
 Editors never clamp silently: their ranges reach past the valid values (a kernel of 50 on a 4x4 input, a filter
 count of 0) so that the spec keeps what the user typed and the builder shows why it is wrong; a value loaded
@@ -178,6 +178,9 @@ class PairEditor(FieldEditor):
 
 
 class FloatEditor(FieldEditor):
+    """A number; for optional_float a box named by ``fdef.none_text`` (ticked: the value None, e.g. "no cap").
+    Unticking it offers the value shown last, or ``fdef.typical`` when there was none."""
+
     def __init__(self, fdef: FieldDef, parent: QWidget | None = None) -> None:
         super().__init__(fdef, parent)
         step = 0.01 if fdef.step is None else fdef.step
@@ -190,18 +193,41 @@ class FloatEditor(FieldEditor):
         self.spin.setRange(low, high)
         self.spin.setMinimumWidth(90)
         self.spin.setToolTip(fdef.help)
+        self.none_box: QCheckBox | None = None
+        if fdef.kind == "optional_float":
+            self.none_box = QCheckBox(fdef.none_text)
+            self.none_box.setToolTip(fdef.help)
+            self._layout.addWidget(self.none_box)
+            if fdef.typical is not None:
+                self.spin.setValue(fdef.typical)
+            self.none_box.toggled.connect(self._on_none_box_toggled)
         self._layout.addWidget(self.spin)
         self._layout.addStretch(1)
         self.spin.valueChanged.connect(self._on_spin_value_changed)
+
+    def is_none(self) -> bool:
+        return self.none_box is not None and self.none_box.isChecked()
 
     @Slot(float)
     def _on_spin_value_changed(self, _value: float) -> None:
         self._emit()
 
-    def value(self) -> float:
+    @Slot(bool)
+    def _on_none_box_toggled(self, checked: bool) -> None:
+        self.spin.setEnabled(not checked)
+        self._emit()
+
+    def value(self) -> float | None:
+        if self.is_none():
+            return None
         return float(self.spin.value())
 
     def _show(self, value: Any) -> None:
+        if self.none_box is not None:
+            self.none_box.setChecked(value is None)
+            self.spin.setEnabled(value is not None)
+            if value is None:
+                return
         value = float(value)
         if value == value:  # NaN cannot be shown in a spin box; it stays in the spec and is reported
             self.spin.setRange(min(self.spin.minimum(), value), max(self.spin.maximum(), value))
@@ -254,7 +280,7 @@ class BoolEditor(FieldEditor):
 
 
 EDITORS = {"int": IntEditor, "pair": PairEditor, "optional_pair": PairEditor, "float": FloatEditor,
-           "choice": ChoiceEditor, "bool": BoolEditor}
+           "optional_float": FloatEditor, "choice": ChoiceEditor, "bool": BoolEditor}
 
 
 def make_editor(fdef: FieldDef, parent: QWidget | None = None) -> FieldEditor:

@@ -12,7 +12,7 @@ from cnnviz.core.model.layers.base import FAMILIES, HOOKS, ROLES, FieldDef, Laye
 
 MODULES = ("conv2d", "depthwise_conv2d", "separable_conv2d", "max_pooling2d", "average_pooling2d",
            "global_average_pooling2d", "zero_padding2d", "flatten", "dense", "dropout", "spatial_dropout2d",
-           "batch_normalization", "activation", "leaky_relu", "rescaling")
+           "batch_normalization", "activation", "relu", "leaky_relu", "rescaling")
 
 
 def missing_hooks(kind: LayerKind) -> list[str]:

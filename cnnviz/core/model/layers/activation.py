@@ -1,8 +1,8 @@
-"""Activation: applies a named non-linearity to each value (also what a plain Keras ``ReLU()`` layer is)."""
+"""Activation: applies a named non-linearity to each value (a Keras ``ReLU`` layer is the ReLU kind, relu.py)."""
 from __future__ import annotations
 
 from cnnviz.core.model.layers.base import (ACTIVATIONS, FieldDef, LayerKind, LayerOutput, Shape, activation_name,
-                                           require, same_shape)
+                                           same_shape)
 
 
 class Activation(LayerKind):
@@ -12,7 +12,6 @@ class Activation(LayerKind):
     prefix = "activation"
     family = "activation"
     role = "activation"
-    keras_classes = ("Activation", "ReLU")
     fields = (FieldDef("activation", "choice", "relu", "Activation", "non-linearity applied element-wise",
                        choices=ACTIVATIONS),)
 
@@ -26,9 +25,6 @@ class Activation(LayerKind):
         return [("activation", params["activation"])]
 
     def from_keras(self, class_name: str, config: dict) -> dict:
-        if class_name == "ReLU":  # only the plain ReLU() is relu; capped (relu6) or shifted ones are refused
-            require(config, class_name, max_value=None, negative_slope=0.0, threshold=0.0)
-            return dict(activation="relu")
         return dict(activation=activation_name(config["activation"]))
 
     def badge(self, params: dict) -> str:

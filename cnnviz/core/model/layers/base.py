@@ -30,7 +30,7 @@ FAMILIES = ("conv", "pool", "dense", "reshape", "regularise", "activation", "pre
 # normalisation; activation = an element-wise function of each value.
 ROLES = ("conv", "pool", "dense", "shape", "regularise", "activation")
 
-ACTIVATIONS = ("linear", "relu", "sigmoid", "softmax", "tanh", "elu", "selu", "gelu", "swish", "leaky_relu")
+ACTIVATIONS = ("linear", "relu", "relu6", "sigmoid", "softmax", "tanh", "elu", "selu", "gelu", "swish", "leaky_relu")
 PADDINGS = ("valid", "same")
 
 # Hooks every kind must define itself (the registry test checks each kind overrides each of them).
@@ -50,7 +50,9 @@ class FieldDef:
     """One editable parameter of a layer type.
 
     kind: "int", "pair" (two positive ints, height x width), "optional_pair" (pair or None = same as pool),
-    "float", "choice", "bool". ``step`` and ``decimals`` tell a float editor how to step and show the value.
+    "float", "optional_float" (a float or None, e.g. ReLU's max_value: None = no cap), "choice", "bool".
+    ``step`` and ``decimals`` tell a float editor how to step and show the value. For an optional field,
+    ``none_text`` labels the "None" box of its editor and ``typical`` is the value offered when it is unticked.
     ``added`` marks a field added to an existing kind after schema 1 (files leave it out at its default).
     """
 
@@ -65,6 +67,8 @@ class FieldDef:
     max_exclusive: bool = False
     step: float | None = None
     decimals: int | None = None
+    none_text: str = "none"         # optional_float: the label of the editor's None box ("no cap")
+    typical: float | None = None    # optional_float: the value the editor offers when None is unticked
     added: bool = False  # added to a kind after schema 1: written to files only when it is not the default
 
 
