@@ -22,7 +22,7 @@ def inspector(qapp):
         keras.layers.Conv2D(3, 3, dilation_rate=2, activation="relu", name="dilated"),
         keras.layers.DepthwiseConv2D(3, depth_multiplier=2, padding="same", activation="tanh", name="depthwise"),
         keras.layers.SeparableConv2D(4, 3, padding="same", dilation_rate=2, depth_multiplier=2, name="separable"),
-        keras.layers.Conv2D(2, 3, activation="relu6", name="relu6_conv"),
+        keras.layers.Conv2D(2, 3, activation="hard_silu", name="hard_silu_conv"),
         keras.layers.Conv2D(2, 1, groups=2, name="grouped"),
         keras.layers.MaxPooling2D(2, name="pool"),
         keras.layers.Flatten(),
@@ -56,7 +56,7 @@ def _keras(view) -> float:
 def test_the_layer_list_names_what_cannot_be_stepped(view):
     items = [view.layer_choice.itemText(k) for k in range(view.layer_choice.count())]
     assert items == ["dilated (Conv2D)", "depthwise (DepthwiseConv2D)", "separable (SeparableConv2D)",
-                     "relu6_conv (Conv2D) — cannot step", "grouped (Conv2D) — cannot step", "pool (MaxPooling2D)"]
+                     "hard_silu_conv (Conv2D) — cannot step", "grouped (Conv2D) — cannot step", "pool (MaxPooling2D)"]
 
 
 def test_dilated_window_shows_its_taps_and_holes(view):
@@ -98,7 +98,7 @@ def test_separable_shows_both_stages(view, qtbot):
     assert s.value == pytest.approx(_keras(view), abs=1e-4) and "✓" in view.check_label.text()
 
 
-@pytest.mark.parametrize("layer, why", [("relu6_conv", "activation 'relu6'"), ("grouped", "groups=2")])
+@pytest.mark.parametrize("layer, why", [("hard_silu_conv", "activation 'hard_silu'"), ("grouped", "groups=2")])
 def test_a_layer_it_cannot_reproduce_shows_the_reason_not_numbers(view, qtbot, layer, why):
     view.select("dilated", 0)
     view.select(layer, 0)
