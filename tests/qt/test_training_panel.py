@@ -301,8 +301,6 @@ def test_a_folder_dataset_choice_carries_how_the_folder_was_read(qtbot, panel, t
 def test_training_runs_on_the_app_states_training_lane_and_keeps_the_interactive_lane_free(qtbot):
     """Given the app state, the panel trains on ITS training lane (one pattern, one registry of things to stop),
     and the interactive TensorFlow lane stays free to take jobs while a run is going on."""
-    import threading
-
     from cnnviz.qt.state import AppState
 
     state = AppState()
