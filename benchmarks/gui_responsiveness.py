@@ -79,8 +79,9 @@ def main(argv=None) -> int:
     from cnnviz.core.tf_runtime import import_tensorflow
 
     app = QApplication.instance() or QApplication([])
-    import_tensorflow()
     from cnnviz.qt.training import TrainingPanel
+
+    import_tensorflow()   # after the GUI modules, as in the app (which imports it once the window is up)
 
     panel = TrainingPanel()
     panel.resize(1200, 800)
