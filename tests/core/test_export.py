@@ -69,7 +69,9 @@ def test_failed_export_leaves_no_file_and_keeps_the_old_one(trained, tmp_path, m
     target = tmp_path / "m.keras"
     target.write_bytes(b"previous")
 
-    def broken_save(*args, **kwargs):
+    def broken_save(self, filepath, *args, **kwargs):   # writes part of its output, then the disk is full
+        with open(filepath, "wb") as fh:
+            fh.write(b"PK\x03\x04 half of a model archive")
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(type(model), "save", broken_save)
