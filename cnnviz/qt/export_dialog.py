@@ -1,7 +1,14 @@
 """File > Export: choose a format and a place; the export runs off the GUI thread and is verified by reloading
-the file with its own runtime. The dialog reports size, time and the largest difference from the live model."""
+the file with its own runtime. The dialog reports size, time and the largest difference from the live model.
+
+The suggested name comes from the model's name, made a plain file name (no folders, no ``..``), so the target
+always lies in the folder shown; a relative path typed in is taken inside that folder, never the process's
+working folder. What the export would replace is checked before it starts (core/io/files: a previous export
+goes to the trash, a folder cnnviz did not write is refused)."""
 from __future__ import annotations
 
+import html
+import os
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +16,8 @@ from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
-from cnnviz.core.io.export import FORMATS, ExportReport, export_model, normalise_path
+from cnnviz.core.io.export import FORMATS, ExportError, ExportReport, check_target, export_model, normalise_path
+from cnnviz.core.io.files import TargetRefused, path_inside, safe_file_name
 from cnnviz.qt.concurrency import JobClient, SerialWorker
 
 
@@ -29,7 +37,8 @@ class ExportDialog(QDialog):
         self.format_box = QComboBox()
         for key, (_suffix, text) in FORMATS.items():
             self.format_box.addItem(text, key)
-        self.path_edit = QLineEdit(str(Path(folder or Path.home()) / name))
+        self.folder = Path(folder or Path.home()).expanduser()
+        self.path_edit = QLineEdit(str(path_inside(self.folder, safe_file_name(name))))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._on_browse_clicked)
         row = QHBoxLayout()
@@ -61,12 +70,37 @@ class ExportDialog(QDialog):
         else:
             path, _ = QFileDialog.getSaveFileName(self, "Export model", self.path_edit.text())
         if path:
+            self.folder = Path(path) if self.format == "savedmodel" else Path(path).parent
             self.path_edit.setText(path)
+
+    def target(self) -> Path:
+        """The path the export will write: the text typed (a relative path inside the dialog's folder) with the
+        format's suffix. Raises ExportError for a path that names no file or cannot take the export."""
+        text = self.path_edit.text().strip()
+        if not text:
+            raise ExportError("give a file name to export to")
+        path = Path(text).expanduser()
+        if not path.is_absolute():   # typed relative: inside the folder shown, never above it
+            path = self.folder / path
+            folder = os.path.abspath(self.folder)
+            if os.path.commonpath([folder, os.path.abspath(path)]) != folder or os.path.abspath(path) == folder:
+                raise ExportError(f"{text!r} would lie outside {self.folder}; give a file name in that folder")
+        try:
+            path = path_inside(path.parent, path.name)
+        except TargetRefused as exc:
+            raise ExportError(str(exc)) from None
+        path = normalise_path(self.format, path)
+        check_target(self.format, path)
+        return path
 
     @Slot()
     def start_export(self) -> None:
         """Export on the TensorFlow lane; the job's ``finished``/``failed`` update the dialog."""
-        target = normalise_path(self.format, self.path_edit.text().strip())
+        try:
+            target = self.target()
+        except ExportError as exc:
+            self._show_failure(str(exc), written=False)
+            return
         self.export_button.setEnabled(False)
         self.result_label.setText(f"Exporting to {target} and verifying…")
         self._jobs.submit("export", export_model, self.model, self.format, target, x_check=self.x_check)
@@ -83,12 +117,18 @@ class ExportDialog(QDialog):
         self.report = report
         self.export_button.setEnabled(True)
         self.result_label.setText(
-            f"<b>✓ Exported and verified.</b><br>{report.path}<br>{report.size_bytes / 1024:,.0f} KB, "
+            f"<b>✓ Exported and verified.</b><br>{html.escape(str(report.path))}<br>"
+            f"{report.size_bytes / 1024:,.0f} KB, "
             f"{report.seconds:.1f} s; largest difference from the live model on {report.images} images: "
-            f"{report.max_abs_diff:.1e}")
+            f"{report.max_abs_diff:.1e}" + (f"<br>{html.escape(report.previous)}." if report.previous else ""))
 
     @Slot(str, str, str)
     def _on_export_failed(self, _key: str, message: str, _details: str) -> None:
+        self._show_failure(message, written="was written but" in message)
+
+    def _show_failure(self, message: str, *, written: bool) -> None:
         self.export_button.setEnabled(True)
-        self.result_label.setText(f"<span style='color:#c62828'><b>✗ Export failed.</b> {message.splitlines()[0]}"
-                                  "</span><br>Nothing was written; an existing file there is unchanged.")
+        lines = message.splitlines() or ["unknown error"]
+        after = "" if written else "<br>Nothing was written; an existing file there is unchanged."
+        self.result_label.setText(f"<span style='color:#c62828'><b>✗ Export failed.</b> {html.escape(lines[0])}"
+                                  f"</span>{after}")

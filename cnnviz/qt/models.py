@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from cnnviz.core.data.choice import DataChoice
+from cnnviz.core.io.files import safe_file_name
 from cnnviz.core.model.model_io import ImportedModel, load_model_file
 from cnnviz.core.train.runs import write_run_config
 from cnnviz.core.train.config import TrainingConfig
@@ -133,7 +134,7 @@ class ModelActions(QObject):
                                 "Fix the model's problems first:\n\n" + "\n".join(p.message for p in doc.problems))
             return None
         if not path:
-            suggested = str(Path(self.settings.last_folder("export")) / f"{doc.spec.name}.run.json")
+            suggested = str(Path(self.settings.last_folder("export")) / f"{safe_file_name(doc.spec.name)}.run.json")
             path, _ = QFileDialog.getSaveFileName(self.dialog_parent, "Export as run config", suggested,
                                                   "cnnviz run config (*.json)")
             if not path:
@@ -166,18 +167,19 @@ class ModelActions(QObject):
                                     "Train a model in the Training tab first: the bundle records that run.")
             return None
         if not folder:
-            name = f"{self.state.document.spec.name}-bundle"
+            name = f"{safe_file_name(self.state.document.spec.name)}-bundle"
             suggested = str(Path(self.settings.last_folder("export")) / name)
             folder, _ = QFileDialog.getSaveFileName(self.dialog_parent, "Export reproducibility bundle (a folder)",
                                                     suggested, "Folder (*)")
             if not folder:
                 return None
         from cnnviz.core.io.bundle import write_bundle_from_run
+        from cnnviz.core.io.files import TargetRefused
         from cnnviz.core.train.runs import RunError
 
         try:   # read from the run's folder: exactly what was trained and measured, whatever the form shows now
             path = write_bundle_from_run(folder, training.run_folder)
-        except (OSError, RunError) as exc:
+        except (OSError, RunError, TargetRefused) as exc:
             QMessageBox.critical(self.dialog_parent, "Export reproducibility bundle",
                                  f"Could not write {folder}: {getattr(exc, 'strerror', None) or exc}\n"
                                  "Nothing was left behind.")

@@ -51,8 +51,8 @@ def test_bundle_after_training_has_every_file_and_its_code_builds_the_model(qtbo
     folder = window.models.export_bundle(tmp_path / "bundle")
     assert folder == tmp_path / "bundle"
     names = sorted(p.name for p in folder.iterdir())
-    assert names == ["README.txt", "data.json", "history.csv", "metrics.json", "model_code.py", "spec.json",
-                     "training.json", "versions.json"]
+    assert names == [".cnnviz-output.json", "README.txt", "data.json", "history.csv", "metrics.json",
+                     "model_code.py", "spec.json", "training.json", "versions.json"]   # the marker: cnnviz wrote it
     assert ModelSpec.load(folder / "spec.json").layer_names() == spec.layer_names()
     assert len((folder / "history.csv").read_text().splitlines()) == 3  # header + 2 epochs
     training = json.loads((folder / "training.json").read_text())

@@ -6,18 +6,17 @@
     versions.json    Python, NumPy, TensorFlow, Keras, cnnviz
     README.txt       what the files are and the command that re-runs it headless
 
-The folder is written under a temporary name and renamed at the end (atomic).
+The folder is written under a temporary name and renamed at the end (atomic), marked as a cnnviz bundle; a
+previous bundle at the same place goes to the trash, and any other folder there is refused (TargetRefused), never
+replaced (cnnviz.core.io.files.replacing_output).
 """
 from __future__ import annotations
 
-import json
-import math
 import os
 from pathlib import Path
-from typing import Any
 
 from cnnviz.core.model.codegen import keras_code
-from cnnviz.core.io.files import atomic_path
+from cnnviz.core.io.files import replacing_output, strict_json
 from cnnviz.core.model.spec import ModelSpec
 
 HISTORY_COLUMNS = ("loss", "accuracy", "val_loss", "val_accuracy", "seconds")
@@ -31,32 +30,24 @@ def _history_csv(history: dict[str, list[float]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
-
-
 def write_bundle(folder: str | os.PathLike, *, spec: ModelSpec, training: dict, data: dict,
                  history: dict[str, list[float]], metrics: dict | None, versions: dict[str, str]) -> Path:
-    """Write the bundle folder (replacing an older one at the same place only when the new one is complete)."""
+    """Write the bundle folder (replacing an older bundle at the same place, moved to the trash, only when the new
+    one is complete). Raises TargetRefused when ``folder`` holds anything but an older bundle."""
     import cnnviz
 
     folder = Path(folder)
-    with atomic_path(folder) as tmp:
+    with replacing_output(folder, kind="bundle", folder=True) as out:
+        tmp = out.tmp
         tmp.mkdir()
         files = {
             "spec.json": spec.to_json() + "\n",
             "model_code.py": keras_code(spec),
-            "training.json": json.dumps(_clean(training), indent=2) + "\n",
-            "data.json": json.dumps(_clean(data), indent=2) + "\n",
+            "training.json": strict_json(training) + "\n",
+            "data.json": strict_json(data) + "\n",
             "history.csv": _history_csv(history),
-            "metrics.json": json.dumps(_clean(metrics or {}), indent=2) + "\n",
-            "versions.json": json.dumps({**versions, "cnnviz": cnnviz.__version__}, indent=2) + "\n",
+            "metrics.json": strict_json(metrics or {}) + "\n",
+            "versions.json": strict_json({**versions, "cnnviz": cnnviz.__version__}) + "\n",
             "README.txt": (f"Reproducibility bundle of the model '{spec.name}', written by cnnviz.\n\n"
                            "Re-run it headless (same spec, settings, seed and data):\n"
                            f"    cnnviz-cli train --spec spec.json --dataset {data.get('name', 'mnist_sample')} "
@@ -88,6 +79,7 @@ def write_bundle_from_run(folder: str | os.PathLike, run_folder: str | os.PathLi
     split = meta.get("split", {})
     data = {**config["data"], "source": meta.get("dataset", {}).get("source"),
             "train_images": split.get("train"), "validation_images": split.get("validation")}
-    history = {k: [float(r.get(k, float("nan"))) for r in records] for k in HISTORY_COLUMNS}
+    # strict JSON writes a NaN (no validation, a diverged loss) as null
+    history = {k: [float("nan") if r.get(k) is None else float(r[k]) for r in records] for k in HISTORY_COLUMNS}
     return write_bundle(folder, spec=ModelSpec.from_dict(run.read_json("spec.json")), training=config["training"],
                         data=data, history=history, metrics=metrics, versions=meta.get("versions", {}))

@@ -3,8 +3,9 @@
 Formats: Keras ``.keras``, weights ``.weights.h5``, TensorFlow SavedModel (``model.export``), TensorFlow Lite
 (converted from the SavedModel), ONNX (``model.export(format="onnx")``; needs the optional ``onnx`` extra).
 Every writer goes to a temporary name beside the target and renames at the end, so a failed export leaves no
-half-written file and the previous file (if any) untouched. :func:`verify_export` reloads the written file and
-compares its predictions with the live model's on the same images.
+half-written file and the previous file (if any) untouched. A previous export at the target is moved to the trash,
+never deleted; a folder that is not a previous cnnviz SavedModel export is refused (cnnviz.core.io.files).
+:func:`verify_export` reloads the written file and compares its predictions with the live model's on the same images.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from cnnviz.core.io.files import atomic_path
+from cnnviz.core.io.files import TargetRefused, check_replaceable, run_replacing
 
 FORMATS = {
     "keras": (".keras", "Keras model (.keras): architecture, weights and optimizer state"),
@@ -40,11 +41,12 @@ class ExportReport:
     seconds: float
     max_abs_diff: float
     images: int
+    previous: str = ""   # where a replaced previous export went ("" when there was none)
 
     def describe(self) -> str:
         return (f"{self.format}: {self.path} ({self.size_bytes / 1024:.0f} KB) written and verified in "
                 f"{self.seconds:.1f} s; largest difference from the live model on {self.images} images: "
-                f"{self.max_abs_diff:.2e}")
+                f"{self.max_abs_diff:.2e}" + (f"; {self.previous}" if self.previous else ""))
 
 
 def _size(path: Path) -> int:
@@ -64,16 +66,27 @@ def normalise_path(fmt: str, path: str | os.PathLike) -> Path:
     return path
 
 
-def _atomic_target(path: Path, write: Callable[[Path], None]) -> None:
-    """Run ``write(tmp)`` on a temporary sibling of ``path`` (same suffix), then move it into place."""
+def check_target(fmt: str, path: Path) -> None:
+    """ExportError unless ``path`` can take a ``fmt`` export without losing anything (see files.check_replaceable)."""
     parent = path.parent
     if not parent.is_dir():
         raise ExportError(f"folder {parent} does not exist")
     if not os.access(parent, os.W_OK):
         raise ExportError(f"folder {parent} is not writable; choose another folder")
     try:
-        with atomic_path(path) as tmp:
-            write(tmp)
+        check_replaceable(path, kind=fmt, folder=fmt == "savedmodel")
+    except TargetRefused as exc:
+        raise ExportError(str(exc)) from None
+
+
+def _atomic_target(fmt: str, path: Path, write: Callable[[Path], None]) -> str:
+    """Run ``write(tmp)`` on a temporary sibling of ``path`` (same suffix), then move it into place (a previous
+    export there to the trash). Returns where the previous export went ('' if there was none)."""
+    check_target(fmt, path)
+    try:
+        return run_replacing(path, fmt, fmt == "savedmodel", write)
+    except TargetRefused as exc:
+        raise ExportError(str(exc)) from None
     except OSError as exc:
         raise ExportError(f"could not write {path}: {exc.strerror or exc}") from None
 
@@ -120,10 +133,11 @@ def export_model(model, fmt: str, path: str | os.PathLike, *, x_check: np.ndarra
         shape = tuple(int(d) for d in model.inputs[0].shape[1:])
         x_check = np.random.default_rng(0).random((8,) + shape, dtype=np.float32)
     x_check = np.asarray(x_check, np.float32)
+    check_target(fmt, path)   # refuse before any work
     expected = np.asarray(model(x_check, training=False))
     t0 = time.perf_counter()
     try:
-        _atomic_target(path, lambda tmp: _write(fmt, model, tmp))
+        previous = _atomic_target(fmt, path, lambda tmp: _write(fmt, model, tmp))
     except ExportError:
         raise
     except Exception as exc:  # noqa: BLE001 - converters raise many kinds; the user gets the reason
@@ -135,7 +149,7 @@ def export_model(model, fmt: str, path: str | os.PathLike, *, x_check: np.ndarra
     seconds = time.perf_counter() - t0
     if not diff <= 1e-4:
         raise ExportError(f"{path} was written but its predictions differ from the live model's by {diff:.2e}")
-    return ExportReport(fmt, path, _size(path), seconds, diff, len(x_check))
+    return ExportReport(fmt, path, _size(path), seconds, diff, len(x_check), previous)
 
 
 def predict_with_export(fmt: str, path: str | os.PathLike, x: np.ndarray, *, model=None) -> np.ndarray:
