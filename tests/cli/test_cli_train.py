@@ -83,17 +83,38 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
 
 def test_mirrored_strategy_on_two_logical_cpus(tmp_path, project_root):
     out = tmp_path / "run"
+    # The child records what the training saw: the strategy in force, the model's, and the batch each replica's
+    # train step was traced with (64 split over two replicas: 32 each).
     code = textwrap.dedent(f"""
-        import sys
+        import json, sys
         from cnnviz.core.train.distribute import split_cpu
         split_cpu(2)
+        import tensorflow as tf
+        from cnnviz.core.train import session as session_module
+        seen = {{"steps": []}}
+        real_run = session_module.TrainingSession.run
+        def run(self, *args, **kwargs):
+            seen["replicas"] = tf.distribute.get_strategy().num_replicas_in_sync
+            seen["model_replicas"] = self.model.distribute_strategy.num_replicas_in_sync
+            real_step = self.model.train_step
+            def step(data):
+                seen["steps"].append(data[0].shape[0])
+                return real_step(data)
+            self.model.train_step = step
+            return real_run(self, *args, **kwargs)
+        session_module.TrainingSession.run = run
         from cnnviz.cli import main
-        sys.exit(main(["train", "--preset", "fast", "--limit", "1024", "--epochs", "1", "--batch-size", "64",
-                       "--strategy", "mirrored", "--devices", "/cpu:0,/cpu:1", "--out", {str(out)!r}]))
+        code = main(["train", "--preset", "fast", "--limit", "1024", "--epochs", "1", "--batch-size", "64",
+                     "--strategy", "mirrored", "--devices", "/cpu:0,/cpu:1", "--out", {str(out)!r}])
+        print("SEEN " + json.dumps(seen))
+        sys.exit(code)
     """)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=240, env=ENV,
                             cwd=project_root)
     assert result.returncode == 0, result.stderr[-3000:]
+    seen = json.loads(next(line for line in result.stdout.splitlines() if line.startswith("SEEN "))[5:])
+    assert seen["replicas"] == seen["model_replicas"] == 2, seen
+    assert seen["steps"] and set(seen["steps"]) == {32}, seen   # each replica trained on half of every batch
     history = read_history(out / "history.jsonl")
     assert len(history) == 1
     plain = tmp_path / "plain"

@@ -92,23 +92,31 @@ def test_stop_mid_run_keeps_weights_and_history_and_train_more_continues():
 
 
 def test_stop_from_another_thread_ends_within_a_batch():
-    data = bars_data(n=2048)
+    data = bars_data(n=4096)
+    batches = []
     started = threading.Event()
 
     def emit(event):
         if isinstance(event, BatchProgress):
-            started.set()
+            batches.append((event.epoch, event.batch))
+            if len(batches) == 5:
+                started.set()
 
-    session = TrainingSession(build_model(tiny_spec()), data, TrainingConfig(batch_size=8, epochs=50), emit,
+    # 384 batches an epoch: a stop honoured only at the epoch's end would let hundreds more run
+    session = TrainingSession(build_model(tiny_spec()), data, TrainingConfig(batch_size=8, epochs=20), emit,
                               batch_interval_s=0.0)
     results = []
     thread = threading.Thread(target=lambda: results.append(session.run()))
     thread.start()
-    assert started.wait(60)
+    assert started.wait(120)
     session.request_stop()
-    thread.join(60)
+    seen_at_stop = len(batches)   # read after the request: a batch that ends meanwhile counts as "after"
+    thread.join(120)
     assert not thread.is_alive()
-    assert results[0].reason == "stopped" and session.epochs_done <= 1
+    assert results[0].reason == "stopped"
+    after = batches[seen_at_stop:]
+    assert len(after) <= 1, after  # only the batch that was running when the stop came
+    assert batches[-1][0] == 0 and session.epochs_done <= 1
 
 
 def test_nan_loss_stops_with_a_message_and_restores_the_last_good_weights():
