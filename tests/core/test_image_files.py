@@ -46,7 +46,7 @@ def test_truncated_missing_and_oversized(tmp_path):
     with pytest.raises(ImageFileError, match="does not exist"):
         read_rgb(tmp_path / "absent.png")
     Image.new("1", (10_000, 10_000)).save(tmp_path / "huge.png")  # a decompression bomb for Pillow too
-    with pytest.raises(ImageFileError, match="huge.png has more pixels than cnnviz opens"):
+    with pytest.raises(ImageFileError, match="huge.png is 10000x10000 pixels, more than cnnviz opens"):
         read_rgb(tmp_path / "huge.png")
     Image.new("1", (8_000, 6_000)).save(tmp_path / "big.png")  # under Pillow's limit, over cnnviz's
     with pytest.raises(ImageFileError, match="big.png is 8000x6000 pixels, more than cnnviz opens"):

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
+
+from cnnviz.core.data.image_files import open_picture, to_8bit
 
 COLOR_MODES = ("grayscale", "rgb")
 _MAX_LISTED = 50  # skipped files named one by one; the rest are counted
@@ -136,13 +138,10 @@ def _files_under(folder: Path):
 
 
 def _load_one(file: Path, size_wh: tuple[int, int], color_mode: str) -> np.ndarray:
-    with Image.open(file) as img:
-        img.load()  # decode now, so truncated files fail here and are skipped
-        img = ImageOps.exif_transpose(img)
-        if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-            rgba = img.convert("RGBA")
-            img = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
-        img = img.convert("L" if color_mode == "grayscale" else "RGB")
+    """One picture through the one reader (cnnviz.core.data.image_files: pixel cap before decoding, every mode
+    scaled to 0..255, transparency on white), resized to ``size_wh`` bilinearly."""
+    with open_picture(file) as img:
+        img = to_8bit(img, "L" if color_mode == "grayscale" else "RGB", file.name)
         if img.size != size_wh:
             img = img.resize(size_wh, Image.Resampling.BILINEAR)
         return np.asarray(img, dtype=np.uint8)

@@ -183,76 +183,30 @@ def _centre_by_mass(box: np.ndarray) -> np.ndarray:
 def load_image(path: str | os.PathLike) -> np.ndarray:
     """Read an image file (PNG, JPEG, BMP, GIF, TIFF, WebP... any size and mode) as float32 ``(H, W)`` 0..1.
 
-    Transparency is composited on white; 16-bit images keep their range; palette, CMYK and colour images become
-    luma; EXIF rotation is applied; images longer than 1024 px are reduced (a digit needs far fewer pixels).
-    Raises PreprocessError for a missing, empty, truncated or unreadable file and for images above 40 Mpx.
+    Through the one picture reader (cnnviz.core.data.image_files): transparency composited on white; 16-bit,
+    32-bit and float images scaled to the full range; palette, CMYK and colour images become luma; EXIF rotation
+    applied. Images longer than 1024 px are reduced (a digit needs far fewer pixels). Raises PreprocessError for a
+    missing, empty, truncated or unreadable file and for images above 40 Mpx.
     """
-    import warnings
-
-    from PIL import Image, UnidentifiedImageError
+    from cnnviz.core.data.image_files import ImageFileError, open_picture
 
     path = Path(path).expanduser()
-    if not path.is_file():
-        raise PreprocessError(f"{path} does not exist." if not path.exists() else f"{path} is not a file.")
-    if path.stat().st_size == 0:
-        raise PreprocessError(f"{path.name} is empty (0 bytes): there is no image in it.")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size is checked here instead
-            with Image.open(path) as im:
-                gray = _decode(im, path.name)
-    except PreprocessError:
-        raise
-    except UnidentifiedImageError as exc:
-        raise PreprocessError(f"{path.name} is not an image file that can be read (PNG, JPEG, BMP, ...).") from exc
-    except Image.DecompressionBombError as exc:
-        raise PreprocessError(f"{path.name} is too large to open safely ({exc}).") from exc
-    except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
-        raise PreprocessError(f"{path.name} could not be decoded: it is truncated or corrupt ({exc}).") from exc
+        with open_picture(path, max_pixels=MAX_PIXELS, draft=("L", WORK_SIZE)) as im:
+            gray = _pil_to_gray(im, path.name)
+    except ImageFileError as exc:
+        raise PreprocessError(str(exc)) from exc
     if max(gray.shape) > WORK_SIZE:
         scale = WORK_SIZE / max(gray.shape)
         gray = _resize(gray, (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale))))
     return gray
 
 
-def _decode(im, name: str) -> np.ndarray:
-    from PIL import ImageOps
+def _pil_to_gray(im, name: str = "the picture") -> np.ndarray:
+    """A loaded Pillow image of any mode -> float32 (H, W) 0..1 (the one reader's 8-bit luma, divided by 255)."""
+    from cnnviz.core.data.image_files import to_8bit
 
-    width, height = im.size  # from the header: nothing decoded yet
-    if width * height > MAX_PIXELS:
-        raise PreprocessError(
-            f"{name} is {width}×{height} pixels ({width * height / 1e6:.0f} Mpx); images above "
-            f"{MAX_PIXELS / 1e6:.0f} Mpx are refused (it could exhaust memory). Scale it down first.")
-    if im.format == "JPEG":
-        im.draft("L", (WORK_SIZE, WORK_SIZE))  # let libjpeg decode at a reduced size
-    im.load()  # first frame of an animation; raises OSError on a truncated file
-    return _pil_to_gray(ImageOps.exif_transpose(im))
-
-
-def _pil_to_gray(im) -> np.ndarray:
-    """A loaded Pillow image of any mode -> float32 (H, W) 0..1."""
-    from PIL import Image
-
-    mode = im.mode
-    if mode in ("I;16", "I;16L", "I;16B", "I;16N"):
-        return np.asarray(im, dtype=np.float32) / np.float32(65535.0)
-    if mode == "I":
-        a = np.asarray(im, dtype=np.float32)
-        return np.clip(a / np.float32(65535.0 if a.max() > 255 else 255.0), 0.0, 1.0)
-    if mode == "F":
-        a = np.asarray(im, dtype=np.float32)
-        if not np.all(np.isfinite(a)):
-            raise PreprocessError("the image contains NaN or infinite values")
-        lo, hi = float(a.min()), float(a.max())
-        return np.clip(a, 0.0, 1.0) if lo >= 0.0 and hi <= 1.0 else (a - lo) / np.float32(max(hi - lo, 1e-12))
-    has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in im.info
-    if has_alpha:
-        rgba = im.convert("RGBA")
-        page = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        im = Image.alpha_composite(page, rgba)
-    if im.mode not in ("L", "RGB", "RGBA", "CMYK", "1", "P", "YCbCr"):
-        im = im.convert("RGB")  # LAB, HSV, ...: through RGB
-    im = im.convert("L")
+    im = to_8bit(im, "L", name)
     factor = max(im.size) // WORK_SIZE
     if factor >= 2:  # average whole blocks before going to float (a 40 Mpx photo would be 160 MB of float32)
         im = im.reduce(factor)
