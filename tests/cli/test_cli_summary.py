@@ -43,9 +43,20 @@ def test_bad_input_exits_2_with_one_clear_line(tmp_path):
 
 
 def test_presets_lists_every_preset():
+    """One line per preset, in order, each with the parameter count Keras gives the built model (not the number
+    that some titles also carry)."""
+    from cnnviz.core.model.build import build_model
+    from cnnviz.core.model.presets import PRESETS
+
     result = run_cli("presets")
-    assert result.returncode == 0
-    assert "3,274,634" in result.stdout and "tiny_vgg" in result.stdout
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == list(PRESETS)
+    for line, (key, preset) in zip(lines, PRESETS.items()):
+        keras_params = build_model(preset.build(), seed=0).count_params()
+        counted = line.rsplit(" params ", 1)[0].split()[-1]   # the column before "params   source: ..."
+        assert counted == f"{keras_params:,}", (key, line, keras_params)
+        assert line.rstrip().endswith(f"source: {preset.source}")
 
 
 def test_summary_of_a_relu6_spec_lists_the_relu_layers(tmp_path):
