@@ -14,7 +14,7 @@ import traceback
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 
 from cnnviz import __version__
 from cnnviz.core.io.autosave import Autosave
@@ -26,6 +26,7 @@ from cnnviz.qt.icons import app_icon
 from cnnviz.qt.models import ModelActions
 from cnnviz.qt.recovery import AutosaveController, offer_recovery
 from cnnviz.qt.runs.panel import RunsPanel
+from cnnviz.qt.scroll_tabs import ScrollTabs
 from cnnviz.qt.settings import AppSettings
 from cnnviz.qt.state import AppState, LastRun
 from cnnviz.qt.tf_loader import TensorFlowLoader
@@ -63,7 +64,7 @@ class MainWindow(QMainWindow):
         self.augment = AugmentPanel(state=self.state)  # its TensorFlow work starts when the tab is first shown
         self.runs = RunsPanel()
         self._inspector = None   # it builds a model as soon as it exists: made when first needed
-        self.tabs = QTabWidget()
+        self.tabs = ScrollTabs()   # no panel may raise the window's minimum size: a big one scrolls
         self.tabs.setDocumentMode(True)
         for title, widget in zip(TAB_TITLES, (self.builder, self.training, _placeholder(_PLACEHOLDER), self.draw,
                                               self.augment, self.runs)):

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget)
 
 from cnnviz.core.inspect.inspection import to_model_input
 
+from ..scroll_tabs import ScrollTabs
 from ..state import AppState, CurrentModel, LastRun
 from .ablation_view import AblationView
 from .bars import ProbabilityBars
@@ -95,7 +96,7 @@ class InspectorPanel(QWidget):
         self.explain = ExplainView()
         self.ablation = AblationView()
         self.replay = ReplayView()
-        self.tabs = QTabWidget()
+        self.tabs = ScrollTabs()   # a wide view scrolls instead of growing the window past the screen
         for title, view in zip(TABS, (self.pixels, self.feature_maps, self.kernels, self.stepper, self.conv1d,
                                       self.explain, self.ablation, self.replay)):
             self.tabs.addTab(view, title)
