@@ -90,22 +90,81 @@ def test_sample_of_another_shape_is_reported_not_raised():
 
 
 def test_readers_on_another_thread_see_whole_snapshots():
-    data = _data()
+    """Each epoch's weights are set to known values (kernel and bias all e), and epochs are taken again and again
+    (replacing a snapshot is where a half-updated list could show). A reader on another thread, switching threads
+    as often as Python allows, must only ever see complete, consistent snapshots: kernels, bias and feature maps
+    of one and the same epoch, epochs sorted and unique, and an epoch once seen never missing later."""
+    import sys
+
+    import keras
+
     model = build_model(_spec(), seed=2)
-    store = SnapshotStore(data.x_val[0])
-    seen, stop = [], threading.Event()
+    conv = model.get_layer("conv_a")
+    sample = _data().x_val[0]
+    probe = keras.Model(model.inputs[0], conv.output)
+    kernel_shape = conv.get_weights()[0].shape
+
+    def set_epoch(e):
+        conv.set_weights([np.full(kernel_shape, 0.1 * e, np.float32), np.full(3, 0.1 * e, np.float32)])
+
+    expected = {}
+    for e in range(4):
+        set_epoch(e)
+        expected[e] = np.asarray(probe(sample[None], training=False))[0]
+    assert len({round(float(m.sum()), 3) for m in expected.values()}) == 4   # the epochs' maps differ
+    store = SnapshotStore(sample)
+    problems, stop, reads = [], threading.Event(), [0]
 
     def reader():
+        ever = set()
         while not stop.is_set():
-            for snap in store.snapshots:
-                seen.append(snap.kernels.shape == (3, 3, 1, 3) and snap.feature_maps.shape == (8, 8, 3))
+            snaps = store.snapshots
+            epochs = [s.epoch for s in snaps]
+            reads[0] += 1
+            if epochs != sorted(set(epochs)):
+                problems.append(f"epochs {epochs}")
+            if not ever <= set(epochs):
+                problems.append(f"epoch(s) {sorted(ever - set(epochs))} missing from {epochs}")
+            ever |= set(epochs)
+            for snap in snaps:
+                e = snap.epoch
+                if not (np.all(snap.kernels == np.float32(0.1 * e)) and np.all(snap.bias == np.float32(0.1 * e))
+                        and np.allclose(snap.feature_maps, expected[e], atol=1e-5)):
+                    problems.append(f"snapshot of epoch {e} mixes epochs")
 
+    class Paused(SnapshotStore):
+        """Each time take() swaps in a new list, another thread reads right then (or as soon as the lock lets it)."""
+
+        def __setattr__(self, name, value):
+            object.__setattr__(self, name, value)
+            if name == "_snapshots" and len(expected) == 4 and round_[0] > 0:
+                t = threading.Thread(target=read_during_take)
+                t.start()
+                t.join(0.05)      # a correct store holds its lock here: the read waits for the update to end
+                paused.append(t)
+
+    def read_during_take():
+        epochs = store.epochs
+        if epochs != [0, 1, 2, 3]:
+            problems.append(f"during a replacement a reader saw epochs {epochs}")
+
+    round_, paused = [0], []
+    store.__class__ = Paused
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
     thread = threading.Thread(target=reader)
     thread.start()
     try:
-        for epoch in range(5):
-            store.take(epoch, model)
+        for round_[0] in range(15):
+            for e in range(4):
+                set_epoch(e)
+                store.take(e, model)
     finally:
         stop.set()
-        thread.join(10)
-    assert all(seen) and store.epochs == [0, 1, 2, 3, 4]
+        thread.join(30)
+        for t in paused:
+            t.join(30)
+        sys.setswitchinterval(old)
+    assert not thread.is_alive() and reads[0] > 0 and len(paused) == 14 * 4
+    assert problems == [], problems[:5]
+    assert store.epochs == [0, 1, 2, 3]
