@@ -115,3 +115,61 @@ def test_the_bundles_model_code_runs_as_a_script_without_running_the_name(tmp_pa
     assert "Total params: 53,002" in done.stdout
     assert "pwned" not in [line.strip() for line in done.stdout.splitlines()]   # what `echo pwned` prints
     assert not marker.exists()
+
+
+# ------------------------------------------------------------------------------------------------ CelebA paths
+def _celeba_with(root: Path, first_name: str) -> Path:
+    """The miniature CelebA, with the first image's name in both index files replaced by ``first_name``."""
+    from celeba_miniature import make_celeba
+
+    truth = make_celeba(root / "celeba", sizes=(2, 1, 1))
+    for file in ("list_attr_celeba.txt", "list_eval_partition.txt"):
+        path = root / "celeba" / file
+        path.write_text(path.read_text().replace(truth["names"][0], first_name))
+    return root / "celeba"
+
+
+@pytest.mark.parametrize("hostile", ["../secret.jpg", "../../etc/passwd", "sub/../../secret.jpg",
+                                     "ABSOLUTE", "..", "a\\..\\..\\secret.jpg"])
+def test_an_index_naming_a_picture_outside_the_folder_is_refused(tmp_path, hostile):
+    from PIL import Image
+
+    from cnnviz.core.data.celeba import CelebAError, read_index
+
+    Image.new("RGB", (8, 8), "red").save(tmp_path / "secret.jpg")
+    name = str(tmp_path / "secret.jpg") if hostile == "ABSOLUTE" else hostile
+    folder = _celeba_with(tmp_path, name)
+    with pytest.raises(CelebAError, match=r"list_attr_celeba.txt line 3 names .* as an image: an image must be a "
+                                          r"plain file name inside img_align_celeba/"):
+        read_index(folder)
+
+
+def test_a_link_leading_outside_the_image_folder_is_neither_trained_on_nor_shown(qtbot, tmp_path, monkeypatch):
+    from PIL import Image
+    from PySide6.QtWidgets import QMessageBox
+
+    from cnnviz.core.data.celeba import CelebAError, read_index, select
+    from cnnviz.qt.augment.source import FaceSource
+
+    Image.new("RGB", (8, 8), "red").save(tmp_path / "secret.jpg")
+    folder = _celeba_with(tmp_path, "000001.jpg")
+    link = folder / "img_align_celeba" / "000001.jpg"
+    link.unlink()
+    link.symlink_to(tmp_path / "secret.jpg")
+    index = read_index(folder)
+    with pytest.raises(CelebAError, match="000001.jpg is a link leading outside"):
+        select(index, "Male")
+    with pytest.raises(CelebAError, match="leads outside"):
+        index.image_path(0)
+    assert index.image_path(1) == folder / "img_align_celeba" / "000002.jpg"   # the others still open
+
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda *a, **k: None))
+    source = FaceSource()
+    qtbot.addWidget(source)
+    shown = []
+    source.image_chosen.connect(lambda image, text: shown.append(image))
+    source.celeba_index = index
+    assert source.show_celeba_image(1) is False
+    assert "leads outside" in source.error_label.text() and not shown
+    assert source.show_celeba_image(2) is True and len(shown) == 1 and shown[0].shape == (218, 178, 3)
+    assert source.shutdown(30_000)

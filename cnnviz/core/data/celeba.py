@@ -24,7 +24,7 @@ import numpy as np
 from cnnviz.core.data.celeba_index import (ATTR_FILE, CELEBA_ATTRIBUTES, CLASSIC_TRAIN_LIMIT,  # noqa: F401
                                            CLASSIC_VALID_LIMIT, CROP_SIZE, DEFAULT_ATTRIBUTE, IMAGE_DIR, IMAGE_SIZE,
                                            PARTITION_FILE, PROGRESS_EVERY, SPLITS, CelebAError, CelebAIndex,
-                                           Progress, read_index, resolve_folder)
+                                           Progress, inside, read_index, resolve_folder)
 
 
 # ------------------------------------------------------------------------------------------------ selection
@@ -115,16 +115,28 @@ def select(index: CelebAIndex, attribute: str = DEFAULT_ATTRIBUTE, *, train_limi
 
 
 def _check_images_exist(index: CelebAIndex, rows: np.ndarray) -> None:
+    """Every chosen image is a file in the image folder; one that is a link must lead to a file inside it (the
+    index files may name anything: cnnviz never reads a picture outside the dataset's folder)."""
+    present, links = set(), set()
     try:
-        present = set(os.listdir(index.image_dir))
+        with os.scandir(index.image_dir) as entries:
+            for entry in entries:
+                present.add(entry.name)
+                if entry.is_symlink():
+                    links.add(entry.name)
     except OSError as exc:
         raise CelebAError(f"{index.image_dir} cannot be listed ({exc}).") from exc
-    missing = [n for n in index.filenames[rows].tolist() if n not in present]
+    names = index.filenames[rows].tolist()
+    missing = [n for n in names if n not in present]
     if missing:
         examples = ", ".join(missing[:3])
         raise CelebAError(f"{index.image_dir.name}/{missing[0]} is listed in {index.attr_file.name} but is not in "
                           f"{index.image_dir}; {len(missing):,} of the {len(rows):,} chosen images are missing "
                           f"(e.g. {examples}). Extract the complete img_align_celeba.zip, or use smaller limits.")
+    for name in links.intersection(names):
+        if not inside(index.image_dir / name, index.image_dir):
+            raise CelebAError(f"{index.image_dir.name}/{name} is a link leading outside {index.image_dir}; cnnviz "
+                              "only reads pictures inside the dataset's folder. Replace it with the picture itself.")
 
 
 # ------------------------------------------------------------------------------------------------ transforms
@@ -167,11 +179,48 @@ def eval_transform(image, *, crop_size: int = CROP_SIZE, image_size: tuple[int, 
     return tf.ensure_shape(tf.image.resize(crop, image_size) / 255.0, (*image_size, 3))
 
 
-def decode_image(path):
-    """A JPEG/PNG file -> uint8 (H, W, 3) tensor."""
+MAX_FACE_PIXELS = 4096 * 4096   # CelebA faces are 178x218; a file announcing more is refused before decoding
+
+
+def header_size(data):
+    """(height, width) int64 a PNG, JPEG, GIF or BMP file announces in its header (0, 0 for anything else), read
+    from the bytes without decoding any pixel (TensorFlow ops, so it runs inside the pipeline)."""
     import tensorflow as tf
 
-    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+    head = tf.io.decode_raw(tf.strings.substr(tf.strings.join([tf.strings.substr(data, 0, 32), "\0" * 32]), 0, 32),
+                            tf.uint8)
+    b = tf.cast(head, tf.int64)
+
+    def big(i):
+        return b[i] * 16777216 + b[i + 1] * 65536 + b[i + 2] * 256 + b[i + 3]
+
+    def little(i, n):
+        return sum(b[i + k] * 256 ** k for k in range(n))
+
+    png = tf.reduce_all(tf.equal(head[:4], tf.constant([0x89, 0x50, 0x4E, 0x47], tf.uint8)))
+    gif = tf.equal(tf.strings.substr(data, 0, 3), "GIF")
+    bmp = tf.equal(tf.strings.substr(data, 0, 2), "BM")
+    zero = tf.constant([0, 0], tf.int64)
+    return tf.case([(tf.io.is_jpeg(data), lambda: tf.cast(tf.image.extract_jpeg_shape(data)[:2], tf.int64)),
+                    (png, lambda: tf.stack([big(20), big(16)])),
+                    (gif, lambda: tf.stack([little(8, 2), little(6, 2)])),
+                    (bmp, lambda: tf.abs(tf.stack([little(22, 4) - tf.cast(b[25] >= 128, tf.int64) * 2 ** 32,
+                                                   little(18, 4)])))],
+                   default=lambda: zero, exclusive=False)
+
+
+def decode_image(path, max_pixels: int = MAX_FACE_PIXELS):
+    """A JPEG/PNG file -> uint8 (H, W, 3) tensor. A file whose header announces more than ``max_pixels`` is refused
+    (InvalidArgumentError naming it) before anything is decoded: a 315 KB PNG can announce 9000x9000 pixels."""
+    import tensorflow as tf
+
+    data = tf.io.read_file(path)
+    size = header_size(data)
+    check = tf.debugging.Assert(size[0] * size[1] <= max_pixels, [tf.strings.join([
+        path, " is ", tf.strings.as_string(size[1]), "x", tf.strings.as_string(size[0]),
+        f" pixels, more than cnnviz decodes for CelebA ({max_pixels:,} pixels; its faces are 178x218)"])])
+    with tf.control_dependencies([check]):
+        image = tf.io.decode_image(data, channels=3, expand_animations=False)
     image.set_shape([None, None, 3])
     return image
 

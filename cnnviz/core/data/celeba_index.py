@@ -78,6 +78,37 @@ class CelebAIndex:
         raise CelebAError(f"{attribute!r} is not a CelebA attribute in {self.attr_file.name}. "
                           f"Valid attributes: {', '.join(self.attribute_names)}.")
 
+    def image_path(self, row: int) -> Path:
+        """The file of image ``row`` (0-based), which lies inside :attr:`image_dir` even through symbolic links;
+        CelebAError otherwise (the index files may name anything)."""
+        name = str(self.filenames[row])
+        problem = name_problem(name)
+        if problem:
+            raise CelebAError(f"{self.attr_file.name} names {name[:80]!r} as an image: {problem}.")
+        path = self.image_dir / name
+        if not inside(path, self.image_dir):
+            raise CelebAError(f"{IMAGE_DIR}/{name} leads outside {self.image_dir} (a link to another folder); "
+                              "cnnviz only opens pictures inside the dataset's folder.")
+        return path
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` is not a plain file name inside the image folder (a path, '..', absolute), or None."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name \
+            or os.path.isabs(name) or (len(name) > 1 and name[1] == ":"):
+        return (f"an image must be a plain file name inside {IMAGE_DIR}/ (no folders, no '..', no absolute "
+                "path)")
+    return None
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """True when ``path``, with every link followed, lies inside ``folder`` (also resolved)."""
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
+
 
 def resolve_folder(path: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None) -> Path:
     """The CelebA folder to read: ``path`` if given; else the first of ``data_dir``, ``$CNNVIZ_DATA_DIR``,
@@ -147,7 +178,7 @@ def read_index(folder: str | os.PathLike, progress: Progress | None = None) -> C
     partition_file = _find_partition_file(folder)
     if partition_file is None:
         raise CelebAError(f"{folder} has no partition file {PARTITION_FILE} (CelebA's Eval/list_eval_partition.txt"
-                          ": 'filename 0|1|2' for train/valid/test). Put it next to {IMAGE_DIR}/.")
+                          f": 'filename 0|1|2' for train/valid/test). Put it next to {IMAGE_DIR}/.")
     names, filenames, attributes = _read_attributes(attr_file, progress)
     partition = _read_partition(partition_file, attr_file, filenames)
     return CelebAIndex(folder, image_dir, attr_file, partition_file, names, filenames, attributes, partition)
@@ -198,6 +229,9 @@ def _read_attributes(path: Path, progress: Progress | None):
                               f"({width} fields separated by spaces), found {len(fields)} field(s): "
                               f"{line.strip()[:80]!r}.")
         values = fields[1:]
+        problem = name_problem(fields[0])
+        if problem:
+            raise CelebAError(f"{where} line {number} names {fields[0][:80]!r} as an image: {problem}.")
         if not allowed.issuperset(values):
             bad = next(i for i, v in enumerate(values) if v not in allowed)
             raise CelebAError(f"{where} line {number} is malformed: the value {values[bad]!r} for "

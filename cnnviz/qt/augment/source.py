@@ -6,7 +6,7 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from cnnviz.core.data.celeba import read_index
+from cnnviz.core.data.celeba import CelebAError, read_index
 
 from ..concurrency import IOPool, JobClient
 from .faces import SYNTHETIC_NOTE, ImageReadError, celeba_caption, read_rgb, synthetic_face
@@ -132,10 +132,10 @@ class FaceSource(QWidget):
         if index is None or not 1 <= number <= len(index):
             return False
         row = number - 1
-        path = index.image_dir / str(index.filenames[row])
         try:
+            path = index.image_path(row)   # always inside the dataset's image folder, whatever the index names
             image, _ = read_rgb(path, max_side=None)
-        except ImageReadError as exc:
+        except (ImageReadError, CelebAError) as exc:
             self.error_label.setText(f"CelebA image #{number}: {exc}")
             self.error_label.show()
             return False
