@@ -189,7 +189,7 @@ def test_a_kind_missing_a_hook_is_refused():
         def describe(self, params):
             return "Half"
 
-    assert registry.missing_hooks(Half()) == ["output", "keras_args", "from_keras"]
+    assert registry.missing_hooks(Half()) == ["output", "keras_args", "from_keras", "reach"]
     with pytest.raises(RuntimeError, match="Half"):
         registry.check_kind(Half())
 

@@ -1,8 +1,8 @@
 """Activation: applies a named non-linearity to each value (a Keras ``ReLU`` layer is the ReLU kind, relu.py)."""
 from __future__ import annotations
 
-from cnnviz.core.model.layers.base import (ACTIVATIONS, FieldDef, LayerKind, LayerOutput, Shape, activation_name,
-                                           same_shape)
+from cnnviz.core.model.layers.base import (ACTIVATIONS, FieldDef, LayerKind, LayerOutput, POINTWISE, Reach, Shape,
+                                           activation_name, same_shape)
 
 
 class Activation(LayerKind):
@@ -20,6 +20,9 @@ class Activation(LayerKind):
 
     def output(self, params: dict, shape: Shape) -> LayerOutput:
         return same_shape(shape)
+
+    def reach(self, params: dict, shape: Shape) -> Reach:
+        return POINTWISE   # each output value depends on the input value at the same place only
 
     def keras_args(self, params: dict) -> list:
         return [("activation", params["activation"])]

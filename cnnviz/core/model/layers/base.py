@@ -11,7 +11,9 @@ A kind is one object in one module of this package, as Keras has one class per l
   both use them, so the code shown and the model built cannot disagree;
 * :meth:`LayerKind.from_keras` - the reverse: a Keras layer's config back to the kind's settings;
 * :meth:`LayerKind.shape_error_fields` - which fields to mark when the layer does not fit its input;
-* :meth:`LayerKind.badge` - the short extra label of the diagram (the activation, a slope).
+* :meth:`LayerKind.badge` - the short extra label of the diagram (the activation, a slope);
+* :meth:`LayerKind.reach` - which input positions one output cell reads (a :class:`Reach`), or None when every
+  output reads every input: receptive fields are computed from it.
 
 Pure Python: no TensorFlow (Keras is imported inside :meth:`build` only), no Qt.
 """
@@ -34,7 +36,7 @@ ACTIVATIONS = ("linear", "relu", "relu6", "sigmoid", "softmax", "tanh", "elu", "
 PADDINGS = ("valid", "same")
 
 # Hooks every kind must define itself (the registry test checks each kind overrides each of them).
-HOOKS = ("describe", "output", "keras_args", "from_keras")
+HOOKS = ("describe", "output", "keras_args", "from_keras", "reach")
 
 
 class SpecError(ValueError):
@@ -81,6 +83,27 @@ class LayerOutput:
     trainable: int
     shape_formula: str
     param_formula: str
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Which input positions one output cell of a layer reads, per axis (rows, columns).
+
+    Output cell ``i`` reads the inputs ``i*stride - pad_before + t*dilation`` for ``t = 0 .. kernel-1``; the ones
+    outside the input are padding. A pointwise layer (activation, normalisation, dropout) is ``Reach()``.
+    """
+
+    kernel: tuple[int, int] = (1, 1)
+    strides: tuple[int, int] = (1, 1)
+    dilation: tuple[int, int] = (1, 1)
+    pad_before: tuple[int, int] = (0, 0)
+
+    def span(self, axis: int) -> int:
+        """How many input positions the taps cover along ``axis``: (k - 1)*d + 1."""
+        return (self.kernel[axis] - 1) * self.dilation[axis] + 1
+
+
+POINTWISE = Reach()
 
 
 class LayerKind:
@@ -138,6 +161,11 @@ class LayerKind:
     def from_keras(self, class_name: str, config: dict) -> dict[str, Any]:
         """The settings of this kind for a Keras layer's ``get_config()``; SpecError for settings it cannot hold."""
         raise NotImplementedError(f"{self.name}.from_keras")
+
+    def reach(self, params: dict, shape: Shape) -> Reach | None:
+        """Which inputs one output cell reads for an input of ``shape`` (see :class:`Reach`); None when every
+        output reads every input (Flatten, Dense, global pooling)."""
+        raise NotImplementedError(f"{self.name}.reach")
 
     def shape_error_fields(self, params: dict, shape: Shape | None) -> set[str]:
         """Fields at fault when the layer does not fit ``shape`` (none by default)."""

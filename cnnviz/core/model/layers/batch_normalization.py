@@ -1,7 +1,8 @@
 """BatchNormalization: normalises each channel, then scales (gamma) and shifts (beta) it."""
 from __future__ import annotations
 
-from cnnviz.core.model.layers.base import FieldDef, LayerKind, LayerOutput, Shape, SpecError, require
+from cnnviz.core.model.layers.base import (FieldDef, LayerKind, LayerOutput, POINTWISE, Reach, Shape, SpecError,
+                                           require)
 
 
 class BatchNormalization(LayerKind):
@@ -28,6 +29,9 @@ class BatchNormalization(LayerKind):
         return LayerOutput(shape, 4 * c, 2 * c, "same shape as its input", (
             f"4*C = 4*{c} = {4 * c:,} (gamma and beta are trained: {2 * c:,}; "
             f"moving mean and variance are not: {2 * c:,})"))
+
+    def reach(self, params: dict, shape: Shape) -> Reach:
+        return POINTWISE   # each output value depends on the input value at the same place only
 
     def keras_args(self, params: dict) -> list:
         return [("momentum", params["momentum"]), ("epsilon", params["epsilon"])]

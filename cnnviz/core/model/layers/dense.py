@@ -1,8 +1,7 @@
 """Dense: a fully connected layer; on an H x W x C input it acts on the last axis, as Keras does."""
 from __future__ import annotations
 
-from cnnviz.core.model.layers.base import (FieldDef, LayerKind, LayerOutput, Shape, activation_name, fmt_shape,
-                                           require)
+from cnnviz.core.model.layers.base import FieldDef, LayerKind, LayerOutput, Shape, activation_name, fmt_shape, require
 from cnnviz.core.model.layers.window import ACTIVATION, USE_BIAS
 
 
@@ -33,6 +32,9 @@ class Dense(LayerKind):
         if len(shape) > 1:
             sf += f" (applied to the last axis at each of the {fmt_shape(shape[:-1])} positions)"
         return LayerOutput(shape[:-1] + (units,), n, n, sf, f"(n_in{b})*units = ({n_in}{b})*{units} = {n:,}")
+
+    def reach(self, params: dict, shape: Shape) -> None:
+        return None   # every output reads every input
 
     def keras_args(self, params: dict) -> list:
         return [("units", params["units"]), ("activation", params["activation"]), ("use_bias", params["use_bias"])]

@@ -1,7 +1,8 @@
 """Dropout: zeroes a random fraction of the inputs while training."""
 from __future__ import annotations
 
-from cnnviz.core.model.layers.base import FieldDef, LayerKind, LayerOutput, Shape, require, same_shape
+from cnnviz.core.model.layers.base import (FieldDef, LayerKind, LayerOutput, POINTWISE, Reach, Shape, require,
+                                           same_shape)
 
 RATE = FieldDef("rate", "float", 0.5, "Rate", "fraction of inputs set to zero during training",
                 minimum=0.0, maximum=1.0, max_exclusive=True, step=0.05, decimals=2)
@@ -21,6 +22,9 @@ class Dropout(LayerKind):
 
     def output(self, params: dict, shape: Shape) -> LayerOutput:
         return same_shape(shape)
+
+    def reach(self, params: dict, shape: Shape) -> Reach:
+        return POINTWISE   # each output value depends on the input value at the same place only
 
     def keras_args(self, params: dict) -> list:
         return [("rate", params["rate"])]

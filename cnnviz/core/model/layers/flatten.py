@@ -21,6 +21,9 @@ class Flatten(LayerKind):
         n = math.prod(shape)
         return LayerOutput((n,), 0, 0, f"{' * '.join(str(v) for v in shape)} = {n:,}", "no parameters")
 
+    def reach(self, params: dict, shape: Shape) -> None:
+        return None   # every output reads every input
+
     def keras_args(self, params: dict) -> list:
         return []
 

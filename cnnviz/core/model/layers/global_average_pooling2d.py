@@ -21,6 +21,9 @@ class GlobalAveragePooling2D(LayerKind):
         need_3d(self.name, shape)
         return LayerOutput((shape[2],), 0, 0, f"one mean per channel: {shape[2]}", "no parameters")
 
+    def reach(self, params: dict, shape: Shape) -> None:
+        return None   # every output reads every input
+
     def keras_args(self, params: dict) -> list:
         return []
 

@@ -1,7 +1,7 @@
 """LeakyReLU: x for x >= 0, negative_slope * x below (a ReLU that lets a little of the negatives through)."""
 from __future__ import annotations
 
-from cnnviz.core.model.layers.base import FieldDef, LayerKind, LayerOutput, Shape, same_shape
+from cnnviz.core.model.layers.base import FieldDef, LayerKind, LayerOutput, POINTWISE, Reach, Shape, same_shape
 
 
 class LeakyReLU(LayerKind):
@@ -19,6 +19,9 @@ class LeakyReLU(LayerKind):
 
     def output(self, params: dict, shape: Shape) -> LayerOutput:
         return same_shape(shape)
+
+    def reach(self, params: dict, shape: Shape) -> Reach:
+        return POINTWISE   # each output value depends on the input value at the same place only
 
     def keras_args(self, params: dict) -> list:
         return [("negative_slope", params["negative_slope"])]

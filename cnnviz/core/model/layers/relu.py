@@ -11,7 +11,7 @@ Keras's definition (``keras.layers.ReLU``, t = threshold, a = negative_slope, m 
 """
 from __future__ import annotations
 
-from cnnviz.core.model.layers.base import FieldDef, LayerKind, LayerOutput, Shape, same_shape
+from cnnviz.core.model.layers.base import FieldDef, LayerKind, LayerOutput, POINTWISE, Reach, Shape, same_shape
 
 
 class ReLU(LayerKind):
@@ -62,6 +62,9 @@ class ReLU(LayerKind):
         below = (f"{slope:g}*(x - {t:g})" if t else f"{slope:g}*x") if slope else "0"
         above = f"x up to {cap:g}, {cap:g} above" if cap is not None else "x above"
         return f"f(x) = {below} below {t:g}, {above}"
+
+    def reach(self, params: dict, shape: Shape) -> Reach:
+        return POINTWISE   # each output value depends on the input value at the same place only
 
     def keras_args(self, params: dict) -> list:
         return [("max_value", params["max_value"]), ("negative_slope", params["negative_slope"]),

@@ -1,7 +1,8 @@
 """Rescaling: ``x * scale + offset`` on every value, e.g. pixels 0..255 to 0..1 (scale 1/255) inside the model."""
 from __future__ import annotations
 
-from cnnviz.core.model.layers.base import FieldDef, LayerKind, LayerOutput, Shape, SpecError, same_shape
+from cnnviz.core.model.layers.base import (FieldDef, LayerKind, LayerOutput, POINTWISE, Reach, Shape, SpecError,
+                                           same_shape)
 
 
 def _number(config: dict, key: str, class_name: str) -> float:
@@ -31,6 +32,9 @@ class Rescaling(LayerKind):
 
     def output(self, params: dict, shape: Shape) -> LayerOutput:
         return same_shape(shape)
+
+    def reach(self, params: dict, shape: Shape) -> Reach:
+        return POINTWISE   # each output value depends on the input value at the same place only
 
     def keras_args(self, params: dict) -> list:
         return [("scale", params["scale"]), ("offset", params["offset"])]

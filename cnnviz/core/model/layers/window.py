@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from cnnviz.core.model.layers.base import (ACTIVATIONS, PADDINGS, FieldDef, LayerKind, LayerOutput, Shape, ShapeError,
-                                           activation_name, need_3d, pair, pair_text, require)
+from cnnviz.core.model.layers.base import (ACTIVATIONS, PADDINGS, FieldDef, LayerKind, LayerOutput, Reach, Shape,
+                                           ShapeError, activation_name, need_3d, pair, pair_text, require)
 
 PADDING = FieldDef("padding", "choice", "valid", "Padding", "valid: no padding, the output shrinks; "
                    "same: zero-pad so that output size = ceil(input / stride)", choices=PADDINGS)
@@ -52,6 +52,23 @@ def window_output(n: int, k: int, s: int, padding: str, d: int = 1) -> tuple[int
     if o <= 0:
         raise ShapeError(formula)
     return o, formula
+
+
+def pad_before(n: int, k: int, s: int, padding: str, d: int = 1) -> int:
+    """Zeros added before the first input (top or left): TensorFlow's 'same' puts the odd one after."""
+    if padding != "same":
+        return 0
+    total = max((math.ceil(n / s) - 1) * s + effective_size(k, d) - n, 0)
+    return total // 2
+
+
+def window_reach(params: dict, shape: Shape, size_key: str, dilation: list[int] | None = None) -> Reach:
+    """The :class:`Reach` of a sliding window (convolution or pooling) over an input of ``shape``."""
+    k = params[size_key]
+    s = params["strides"] if params.get("strides") is not None else k
+    d = dilation or [1, 1]
+    return Reach(kernel=(k[0], k[1]), strides=(s[0], s[1]), dilation=(d[0], d[1]),
+                 pad_before=tuple(pad_before(shape[a], k[a], s[a], params["padding"], d[a]) for a in (0, 1)))
 
 
 def spatial(kind: str, params: dict, shape: Shape, size_key: str, what: str,
@@ -113,6 +130,9 @@ class ConvKind(LayerKind):
     def window(self, params: dict, shape: Shape) -> tuple[int, int, str]:
         return spatial(self.name, params, shape, "kernel_size", "kernel", params["dilation_rate"])
 
+    def reach(self, params: dict, shape: Shape) -> Reach:
+        return window_reach(params, shape, "kernel_size", params["dilation_rate"])
+
     @staticmethod
     def window_text(params: dict) -> str:
         p = params
@@ -164,6 +184,9 @@ class PoolKind(LayerKind):
 
     def shape_error_fields(self, params: dict, shape: Shape | None) -> set[str]:
         return window_fault_fields(params, shape, "pool_size", dilated=False)
+
+    def reach(self, params: dict, shape: Shape) -> Reach:
+        return window_reach(params, shape, "pool_size")
 
     def badge(self, params: dict) -> str:
         return ""

@@ -1,8 +1,7 @@
 """ZeroPadding2D: adds rows and columns of zeros around each feature map (MobileNet pads before a strided conv)."""
 from __future__ import annotations
 
-from cnnviz.core.model.layers.base import (FieldDef, LayerKind, LayerOutput, Shape, SpecError, need_3d,
-                                           require)
+from cnnviz.core.model.layers.base import FieldDef, LayerKind, LayerOutput, Reach, Shape, SpecError, need_3d, require
 
 
 def _side(name: str, label: str, where: str) -> FieldDef:
@@ -33,6 +32,9 @@ class ZeroPadding2D(LayerKind):
         oh, ow = h + t + b, w + left + r
         return LayerOutput((oh, ow, c), 0, 0, f"height: n + top + bottom = {h} + {t} + {b} = {oh}\n"
                            f"width: n + left + right = {w} + {left} + {r} = {ow}", "no parameters")
+
+    def reach(self, params: dict, shape: Shape) -> Reach:
+        return Reach(pad_before=(params["top"], params["left"]))   # output (i, j) is input (i - top, j - left)
 
     def keras_args(self, params: dict) -> list:
         return [("padding", [[params["top"], params["bottom"]], [params["left"], params["right"]]])]
