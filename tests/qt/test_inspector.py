@@ -270,9 +270,18 @@ def test_set_model_and_set_image(panel, qtbot):
 
 
 def test_shipped_trained_model_button(panel, qtbot):
+    from cnnviz.core.model.pretrained import load_shipped_model
+
     panel.shipped_button.show()
+    before_maps, before_inspector = panel.maps, panel.inspector
     with qtbot.waitSignal(panel.model_ready, timeout=WAIT_MS):
         qtbot.mouseClick(panel.shipped_button, Qt.MouseButton.LeftButton)
     assert "shipped digit model" in panel.model_label.text()
     assert not panel.untrained.isVisible()
-    qtbot.waitUntil(lambda: panel.maps is not None and panel.maps.image.shape == (28, 28, 1), timeout=WAIT_MS)
+    assert panel.inspector is not before_inspector
+    # new maps, made by the shipped model (the earlier model's maps are there from the start when run alone)
+    qtbot.waitUntil(lambda: panel.maps is not None and panel.maps is not before_maps, timeout=WAIT_MS)
+    assert panel.maps.image.shape == (28, 28, 1)
+    probabilities = np.asarray(load_shipped_model()(panel.maps.image[None], training=False))[0]
+    np.testing.assert_allclose(panel.maps.probabilities, probabilities, atol=1e-5)
+    assert panel.prediction.text().startswith(f"Prediction: {int(np.argmax(probabilities))} ")
