@@ -119,6 +119,9 @@ def main(argv=None) -> int:
           f"{'met' if ok else 'NOT met'}")
     print(f"SUMMARY: stroke to probabilities: {summary} (target median <= {TARGET_MEDIAN_MS:g} ms, "
           f"p95 <= {TARGET_P95_MS:g} ms)")
+    if not ok:
+        print(f"MISSED TARGET: stroke to probabilities (target median <= {TARGET_MEDIAN_MS:g} ms, "
+              f"p95 <= {TARGET_P95_MS:g} ms)")
     return 0 if ok else 1
 
 

@@ -24,6 +24,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     summaries: list[tuple[str, str]] = []
     failed = []
+    missed: dict[str, list[str]] = {}
     for name in args.only or BENCHMARKS:
         script = HERE / f"{name}.py"
         if not script.exists():
@@ -39,6 +40,8 @@ def main(argv=None) -> int:
             lines.append(line.rstrip("\n"))
         proc.wait()
         found = [line.split("SUMMARY:", 1)[1].strip() for line in lines if line.startswith("SUMMARY:")]
+        missed[name] = [line.split("MISSED TARGET:", 1)[1].strip() for line in lines
+                        if line.startswith("MISSED TARGET:")]
         if proc.returncode != 0:
             failed.append(name)
             found.append(f"FAILED (exit {proc.returncode})")
@@ -49,6 +52,11 @@ def main(argv=None) -> int:
     print("|---|---|")
     for name, text in summaries:
         print(f"| {name} | {text} |")
+    if failed:   # a benchmark exits non-zero when it misses its target (or breaks)
+        print(f"\nMISSED OR FAILED ({len(failed)} of {len(args.only or BENCHMARKS)}): {', '.join(failed)}")
+        for name in failed:
+            for line in missed.get(name, []):
+                print(f"  {name}: {line}")
     return 1 if failed else 0
 
 

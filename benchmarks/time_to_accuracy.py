@@ -78,6 +78,9 @@ def main(argv=None) -> int:
     print(f"SUMMARY: fast preset seconds to {args.target:.1%} = {fast_text} (target < 180 s)")
     print(f"SUMMARY: lecture preset test accuracy after {args.lecture_epochs} epochs = {lecture_acc:.4f} "
           f"in {lecture_s:.0f} s")
+    if reached is None or reached >= 180:
+        print(f"MISSED TARGET: fast preset to {args.target:.1%} test accuracy: {fast_text} (target < 180 s)")
+        return 1
     return 0
 
 

@@ -55,6 +55,9 @@ def main() -> int:
     print(f"ratio TensorFlow ready / window shown (from process start): {ratio:.1f}x")
     print(f"SUMMARY: window shown {med['parent_window_shown_s']:.2f} s, TensorFlow ready "
           f"{med['parent_tensorflow_ready_s']:.2f} s after launch (ratio {ratio:.1f}x; target: window <= 2 s)")
+    if med["parent_window_shown_s"] > 2.0:
+        print(f"MISSED TARGET: window shown {med['parent_window_shown_s']:.2f} s after launch (target <= 2 s)")
+        return 1
     return 0
 
 
