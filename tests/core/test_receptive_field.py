@@ -110,3 +110,20 @@ def test_conv_weights_against_a_dense_layer_making_the_same_mapping():
     # a real Dense layer on the flattened input has exactly that many weights
     dense = keras.Sequential([keras.Input((784,)), keras.layers.Dense(28 * 28 * 32)])
     assert dense.count_params() == conv_1.dense_params
+
+
+def test_effective_field_is_zero_outside_the_theoretical_box():
+    from cnnviz.core.inspect.receptive import effective_field
+
+    import_tensorflow()
+    spec = lecture_mnist()
+    model = build_model(spec, seed=2)
+    x = np.random.default_rng(2).uniform(size=(28, 28, 1)).astype("float32")
+    names = [lay.name for lay in spec.layers]
+    field = effective_field(model, "conv_2", 6, 9, x)
+    box = receptive_box(spec, names.index("conv_2"), 6, 9)
+    inside = np.zeros((28, 28), bool)
+    inside[box.top:box.bottom + 1, box.left:box.right + 1] = True
+    assert field[inside].sum() > 0 and not field[~inside].any()
+    with pytest.raises(ValueError, match="whole image"):
+        effective_field(model, "fc_1", 0, 0, x)
