@@ -27,6 +27,15 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
+# Mutation testing of the pure core (not CI; slow): modules and tests are in pyproject.toml [tool.mutmut].
+# `make mutate MUTANTS="cnnviz.core.model.shapes*"` limits the run; mutmut's results/show list the survivors.
+MUTANTS ?=
+.PHONY: mutate
+mutate: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[mutate]"
+	QT_QPA_PLATFORM=offscreen CNNVIZ_SHARED_DIR=$(abspath ..)/shared $(BIN)/mutmut run $(MUTANTS); \
+	  status=$$?; $(BIN)/mutmut results; exit $$status
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
 
