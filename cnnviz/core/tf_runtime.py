@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import threading
 import time
 
@@ -38,6 +39,11 @@ def import_tensorflow() -> float:
                 pass  # already initialised: keep TensorFlow's defaults
         _loaded["tf"] = tf
         _loaded["keras"] = keras
+        # Keras walks a model's graph recursively, one Python frame per layer (keras/src/ops/function.py), whenever
+        # it builds, clones, loads or cuts a model: room for the deepest model cnnviz allows (spec.MAX_LAYERS).
+        from cnnviz.core.model.spec import MAX_LAYERS
+
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), 2 * MAX_LAYERS + 1000))
         # TensorFlow and Keras leave ~300,000 long-lived objects. Without this, each full (generation-2)
         # collection walks them all, holding the GIL for ~0.2 s wherever it happens to trigger (a checkpoint
         # save on the training thread froze the GUI that long). Freezing moves every object alive now into

@@ -7,6 +7,7 @@ which reader to call for a dataset name. Pure: numpy (+ Pillow for image folders
 """
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import zipfile
@@ -24,6 +25,7 @@ NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 CIFAR_BATCHES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch")
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+NPZ_MAX_BYTES = 4 * 1024 ** 3   # all arrays of one .npz together (MNIST: 55 MB, CIFAR-10: 184 MB)
 _READ_ERRORS = (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error, pickle.UnpicklingError)
 
 
@@ -43,7 +45,9 @@ def load_npz(path: str | os.PathLike, *, name: str | None = None, class_names=No
     """
     path = Path(path).expanduser()
     if not path.is_file():
-        raise DatasetError(f"{path} does not exist." if not path.exists() else f"{path} is a folder, not an .npz file.")
+        raise DatasetError(f"{path} does not exist." if not path.exists() else
+                           f"{path} is a folder, not an .npz file." if path.is_dir() else f"{path} is not a file.")
+    _check_npz_sizes(path)   # before np.load reads anything: a 1 MB npz can inflate to gigabytes
     try:
         archive = np.load(path, allow_pickle=False)
     except _READ_ERRORS as exc:
@@ -71,6 +75,44 @@ def load_npz(path: str | os.PathLike, *, name: str | None = None, class_names=No
                 class_names = None  # an unreadable optional extra: fall back to numbered classes
     return Dataset(**arrays, class_names=_default_names(arrays, class_names), name=name or path.stem,
                    source=f"{path} (npz: {', '.join(NPZ_KEYS)})")
+
+
+def _check_npz_sizes(path: Path) -> None:
+    """Refuse an .npz whose arrays would not fit: each member's .npy header (shape and dtype) is read, without
+    reading the data, and the sizes it declares are checked against the member's size in the zip directory (what
+    inflating it can give) and against NPZ_MAX_BYTES in all. DatasetError with the figures."""
+    try:
+        if not zipfile.is_zipfile(path):
+            with open(path, "rb") as f:
+                single = f.read(6) == b"\x93NUMPY"
+            raise DatasetError(f"{path} holds a single array (.npy), not an .npz archive with {', '.join(NPZ_KEYS)}."
+                               if single else f"{path} is not a readable .npz archive (not a zip file); the file is "
+                               "probably corrupt or truncated.")
+        total = 0
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                if not info.filename.endswith(".npy"):
+                    continue
+                with zf.open(info) as member:
+                    version = np.lib.format.read_magic(member)
+                    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                                   else np.lib.format.read_array_header_2_0)
+                    shape, _, dtype = read_header(member)
+                    declared = math.prod(shape) * dtype.itemsize
+                    if declared > info.file_size:
+                        raise DatasetError(f"{path}: array {info.filename[:-4]!r} declares shape {shape} of "
+                                           f"{dtype} ({declared:,} bytes) but holds only {info.file_size:,} bytes; "
+                                           "the file is corrupt or truncated.")
+                    total += declared
+                if total > NPZ_MAX_BYTES:
+                    raise DatasetError(f"{path}: its arrays declare {total:,} bytes or more (array "
+                                       f"{info.filename[:-4]!r}: shape {shape} of {dtype}), more than cnnviz loads "
+                                       f"into memory ({NPZ_MAX_BYTES:,} bytes).")
+    except DatasetError:
+        raise
+    except (*_READ_ERRORS, RuntimeError, NotImplementedError) as exc:
+        raise DatasetError(f"{path} is not a readable .npz archive ({reason(exc)}); "
+                           "the file is probably corrupt or truncated.") from exc
 
 
 def find_idx_files(folder: str | os.PathLike) -> dict[str, Path]:

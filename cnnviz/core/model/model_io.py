@@ -5,8 +5,10 @@ still loads, read-only, for the inspector, the draw tab and export.
 """
 from __future__ import annotations
 
+import json
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,6 +79,61 @@ def spec_from_model(model) -> ModelSpec:
     return spec
 
 
+MAX_ARCHIVE_BYTES = 8 * 1024 ** 3   # what a .keras file may inflate to (VGG16: 0.5 GB); checked before inflating
+MAX_CONFIG_BYTES = 64 * 1024 ** 2   # its config.json (a 1,000-layer model: ~1 MB)
+
+
+def check_keras_archive(path: Path) -> None:
+    """Refuse a ``.keras`` file that is not a Keras zip archive, or whose zip directory declares more than
+    MAX_ARCHIVE_BYTES inflated (a bomb), a config.json over MAX_CONFIG_BYTES, or more than MAX_LAYERS layers;
+    nothing is inflated but config.json (bounded). Checksums are checked by Keras as it reads."""
+    from cnnviz.core.model.spec import MAX_LAYERS
+
+    if not zipfile.is_zipfile(path):
+        with open(path, "rb") as f:
+            head = f.read(64)
+        if head.startswith(b"PK"):
+            raise ModelFileError(f"{path.name} is truncated or damaged (its zip directory is missing)")
+        kind = "a text file" if head and all(32 <= b < 127 or b in (9, 10, 13) for b in head) else "not a zip"
+        raise ModelFileError(f"{path.name} is not a Keras model: a .keras file is a zip archive, this is {kind}")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            declared = sum(info.file_size for info in infos)
+            if declared > MAX_ARCHIVE_BYTES:
+                raise ModelFileError(f"{path.name} declares {declared:,} bytes inside its zip archive, more than "
+                                     f"cnnviz loads ({MAX_ARCHIVE_BYTES:,} bytes); it is not a model cnnviz opens.")
+            config = next((info for info in infos if info.filename == "config.json"), None)
+            if config is None:
+                raise ModelFileError(f"{path.name} is a zip archive but not a Keras model (no config.json inside)")
+            if config.file_size > MAX_CONFIG_BYTES:
+                raise ModelFileError(f"{path.name}: its config.json declares {config.file_size:,} bytes, more than a "
+                                     f"model's configuration needs ({MAX_CONFIG_BYTES:,}).")
+            with zf.open(config) as f:
+                text = f.read(MAX_CONFIG_BYTES + 1)
+    except ModelFileError:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError, NotImplementedError) as exc:
+        raise ModelFileError(f"{path.name} is truncated or damaged ({exc})") from None
+    try:
+        layers = _count_layers(json.loads(text))
+    except (ValueError, RecursionError) as exc:
+        raise ModelFileError(f"{path.name}: its config.json is not valid JSON ({str(exc)[:200]})") from None
+    if layers > MAX_LAYERS:
+        raise ModelFileError(f"{path.name} has {layers:,} layers; cnnviz opens models of at most {MAX_LAYERS:,} "
+                             "layers.")
+
+
+def _count_layers(config) -> int:
+    """Layers of a serialised Keras model but its inputs (nested models counted with their layers), from its
+    config.json."""
+    inner = config.get("config") if isinstance(config, dict) else None
+    layers = inner.get("layers") if isinstance(inner, dict) else None
+    if not isinstance(layers, list):
+        return 0
+    return sum((not isinstance(la, dict) or la.get("class_name") != "InputLayer") + _count_layers(la) for la in layers)
+
+
 def load_model_file(path: str | os.PathLike) -> ImportedModel:
     """Load a ``.keras`` (or legacy ``.h5``) model with a specific message for each way a file can be wrong."""
     path = Path(path)
@@ -84,28 +141,15 @@ def load_model_file(path: str | os.PathLike) -> ImportedModel:
         raise ModelFileError(f"{path}: no such file")
     if path.is_dir():
         raise ModelFileError(f"{path} is a folder; choose a .keras file (SavedModel folders are export-only)")
+    if not path.is_file():
+        raise ModelFileError(f"{path} is not a regular file (a pipe or a device); choose a .keras file")
     if path.stat().st_size == 0:
         raise ModelFileError(f"{path} is empty")
     suffix = path.suffix.lower()
     if suffix not in (".keras", ".h5"):
         raise ModelFileError(f"{path.name}: choose a Keras model file ending in .keras (or legacy .h5)")
     if suffix == ".keras":
-        if not zipfile.is_zipfile(path):
-            head = path.read_bytes()[:64]
-            if head.startswith(b"PK"):
-                raise ModelFileError(f"{path.name} is truncated or damaged (its zip directory is missing)")
-            kind = "a text file" if head and all(32 <= b < 127 or b in (9, 10, 13) for b in head) else "not a zip"
-            raise ModelFileError(f"{path.name} is not a Keras model: a .keras file is a zip archive, this is {kind}")
-        try:
-            with zipfile.ZipFile(path) as zf:
-                names = set(zf.namelist())
-                bad = zf.testzip()
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise ModelFileError(f"{path.name} is truncated or damaged ({exc})") from None
-        if bad is not None:
-            raise ModelFileError(f"{path.name} is damaged: {bad} inside it fails its checksum")
-        if "config.json" not in names:
-            raise ModelFileError(f"{path.name} is a zip archive but not a Keras model (no config.json inside)")
+        check_keras_archive(path)
     from cnnviz.core.tf_runtime import import_tensorflow
 
     import_tensorflow()

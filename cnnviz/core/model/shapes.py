@@ -15,6 +15,8 @@ along a spec and collects the problems.
 """
 from __future__ import annotations
 
+import functools
+import os
 from dataclasses import dataclass, field
 
 from cnnviz.core.model.layers.base import ShapeError  # noqa: F401 - part of this module's interface
@@ -114,7 +116,52 @@ def infer_shapes(spec: ModelSpec) -> ShapeReport:
             continue
         report.layers.append(LayerShape(i, layer.name, layer.kind, shape, out, params, trainable, sf, pf))
         shape = out
+    memory = memory_problem(report.total_params)
+    if memory:
+        report.problems.append(Problem(None, "params", memory))
     return report
+
+
+BYTES_PER_PARAMETER = 4            # float32 weights
+TRAINING_BYTES_PER_PARAMETER = 16  # weights + gradients + Adam's two moments, all float32
+_FALLBACK_MEMORY = 64 * 1024 ** 3  # when the platform does not say (Windows without sysconf)
+
+
+@functools.lru_cache(maxsize=1)
+def physical_memory() -> int:
+    """Bytes of memory this computer has (``$CNNVIZ_MEMORY_BYTES`` overrides it)."""
+    given = os.environ.get("CNNVIZ_MEMORY_BYTES", "").strip()
+    if given.isdigit() and int(given) > 0:
+        return int(given)
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return _FALLBACK_MEMORY
+
+
+def _bytes_text(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB", "EB"):
+        if n < 1000 or unit == "EB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1000
+    return ""
+
+
+def memory_needed(params: int) -> tuple[int, int]:
+    """(bytes of the float32 weights, bytes to train them with Adam) for ``params`` parameters."""
+    return params * BYTES_PER_PARAMETER, params * TRAINING_BYTES_PER_PARAMETER
+
+
+def memory_problem(params: int) -> str | None:
+    """Why a model of ``params`` parameters cannot be trained on this computer (its weights, gradients and
+    optimiser state do not fit in its memory), or None."""
+    weights, training = memory_needed(params)
+    available = physical_memory()
+    if training <= available:
+        return None
+    return (f"the model has {params:,} parameters: {_bytes_text(weights)} of weights, about "
+            f"{_bytes_text(training)} to train them (weights, gradients and Adam's two moments in float32); this "
+            f"computer has {_bytes_text(available)} of memory. Use fewer filters or units, or pool before Flatten")
 
 
 def classifier_problems(spec: ModelSpec, report: ShapeReport | None = None) -> list[Problem]:

@@ -33,6 +33,10 @@ LAYER_KINDS: dict[str, LayerKind] = layer_registry.KINDS
 KIND_ALIASES: dict[str, str] = layer_registry.ALIASES
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")
+# The deepest model cnnviz builds or opens. Keras walks a model's graph recursively (one Python frame per layer,
+# keras/src/ops/function.py) whenever it builds, clones, loads or cuts a model; cnnviz.core.tf_runtime gives the
+# interpreter room for this many layers when it imports TensorFlow.
+MAX_LAYERS = 1000
 
 
 def canonical_kind(kind: str) -> str:
@@ -310,6 +314,9 @@ def validate_values(spec: ModelSpec) -> list[Problem]:
     if max(h, w) > 4096 or c > 64:
         problems.append(Problem(None, "input_shape",
                                 f"input {h}x{w}x{c} is too large for this app (at most 4096x4096x64)"))
+    if len(spec.layers) > MAX_LAYERS:
+        problems.append(Problem(None, "layers", f"the model has {len(spec.layers):,} layers; cnnviz builds models of "
+                                                f"at most {MAX_LAYERS:,} layers"))
     seen: dict[str, int] = {}
     for i, layer in enumerate(spec.layers):
         label = layer_label(i, layer)
