@@ -228,7 +228,8 @@ def test_a_keras_file_with_too_many_layers_is_refused_before_keras_reads_it(tmp_
 
 # ------------------------------------------------------------------------------------------------ models
 def test_a_model_that_cannot_fit_in_memory_is_refused_with_what_it_needs(monkeypatch):
-    spec = ModelSpec((4096, 4096, 64), [LayerSpec.make("Flatten", "flat"), LayerSpec.make("Dense", "fc", units=10 ** 6)])
+    spec = ModelSpec((4096, 4096, 64), [LayerSpec.make("Flatten", "flat"),
+                                        LayerSpec.make("Dense", "fc", units=10 ** 6)])
     report = infer_shapes(spec)
     assert report.total_params == 1_073_741_825_000_000   # every value within its own limit
     assert [p.field for p in report.problems] == ["params"]

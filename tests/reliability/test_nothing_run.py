@@ -173,3 +173,16 @@ def test_a_link_leading_outside_the_image_folder_is_neither_trained_on_nor_shown
     assert "leads outside" in source.error_label.text() and not shown
     assert source.show_celeba_image(2) is True and len(shown) == 1 and shown[0].shape == (218, 178, 3)
     assert source.shutdown(30_000)
+
+
+def test_the_statement_check_stops_code_that_escaped_its_quoting(monkeypatch, tmp_path):
+    """The last line of defence: were a comment ever left unescaped, keras_code refuses to hand out the code."""
+    from cnnviz.core.model import codegen
+
+    monkeypatch.setattr(codegen, "comment_text", str)
+    spec = get_preset("fast")
+    spec.name = _payload(tmp_path / "marker", "\n")
+    with pytest.raises(AssertionError, match="unexpected statements"):
+        codegen.keras_code(spec)
+    spec.name = "plain name"
+    assert "model.add(" in codegen.keras_code(spec)

@@ -96,8 +96,9 @@ def _check_statements(code: str, n_layers: int, summary: bool) -> None:
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             call = node.value
             name = ast.unparse(call.func)
-            if name == "model.add" and len(call.args) == 1 and not call.keywords and isinstance(call.args[0], ast.Call) \
-                    and ast.unparse(call.args[0].func).startswith("tf.keras.layers."):
+            layer = call.args[0] if len(call.args) == 1 and not call.keywords else None
+            if name == "model.add" and isinstance(layer, ast.Call) \
+                    and ast.unparse(layer.func).startswith("tf.keras.layers."):
                 _check_literal_args(call.args[0])
             elif name in ("model.build", "model.summary"):
                 _check_literal_args(call)
