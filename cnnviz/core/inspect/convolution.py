@@ -143,7 +143,8 @@ def _padding_mode(padding: str) -> str:
 
 # ------------------------------------------------------------------------------------------------------- 1D
 def _pads_1d(p: Padding1D) -> tuple[int, int]:
-    left, right = (p, p) if isinstance(p, (int, np.integer)) and not isinstance(p, bool) else p
+    pair = not isinstance(p, (str, bytes)) and np.ndim(p) == 1 and len(p) == 2
+    left, right = p if pair else (p, p)   # a bool, a string or a wrong-length pair: refused just below
     for v in (left, right):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
             raise ValueError(f"padding p must be a non-negative integer (or a (left, right) pair), got {p!r}")

@@ -1,0 +1,204 @@
+"""Tests written to kill the mutants that survived `make mutate` on shapes.py, layers/window.py and
+inspect/convolution.py, each one a number or a message a student sees: the builder table's rows after an error,
+non-square kernels, strides and dilations, the formulas' texts, the summary table, 1-D convolution's checks.
+Expected values are written out by hand (the arithmetic is in the comments)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cnnviz.core.inspect import convolution as conv
+from cnnviz.core.model.layers.window import window_fault_fields
+from cnnviz.core.model.shapes import classifier_problems, infer_shapes, summary_table
+from cnnviz.core.model.spec import LayerSpec, ModelSpec
+
+L = LayerSpec.make
+
+
+def _one(layer, shape=(9, 9, 1)):
+    report = infer_shapes(ModelSpec(shape, [layer]))
+    return report, report.layers[0]
+
+
+# ------------------------------------------------------------------------------- the builder table's rows
+def test_rows_after_a_shape_error_keep_their_index_name_kind_and_no_shape():
+    spec = ModelSpec((8, 8, 1), [L("Conv2D", "c", filters=2, kernel_size=3), L("Conv2D", "big", filters=2,
+                                 kernel_size=9), L("Flatten", "f"), L("Dense", "d", units=3)], name="bad")
+    report = infer_shapes(spec)
+    assert report.input_shape == (8, 8, 1)
+    rows = [(r.index, r.name, r.kind, r.input, r.output, r.error) for r in report.layers]
+    message = ("layer 2 (big): kernel 9x9 is larger than its 6x6 input with padding 'valid' (use padding 'same' or "
+               "a smaller kernel)")
+    assert rows == [(0, "c", "Conv2D", (8, 8, 1), (6, 6, 2), None),          # 8 - 3 + 1 = 6
+                    (1, "big", "Conv2D", (6, 6, 2), None, message),
+                    (2, "f", "Flatten", None, None, None),
+                    (3, "d", "Dense", None, None, None)]
+    assert [p.message for p in report.problems_for(1)] == [message]
+    assert report.problems_for(0) == [] and report.problems_for(2) == []
+
+
+def test_a_row_with_invalid_settings_says_so_and_later_rows_have_no_shape():
+    spec = ModelSpec((8, 8, 1), [L("Conv2D", "c", filters=2, kernel_size=3), L("Conv2D", "zero", filters=0,
+                                 kernel_size=3), L("Flatten", "f"), L("Dense", "d", units=3)])
+    report = infer_shapes(spec)
+    rows = [(r.index, r.name, r.kind, r.input, r.output, r.error) for r in report.layers]
+    assert rows == [(0, "c", "Conv2D", (8, 8, 1), (6, 6, 2), None),
+                    (1, "zero", "Conv2D", (6, 6, 2), None, "invalid settings"),
+                    (2, "f", "Flatten", None, None, None),
+                    (3, "d", "Dense", None, None, None)]
+    assert [(p.layer, p.field, p.message) for p in report.problems_for(1)] == [
+        (1, "filters", "layer 2 (zero): filters must be at least 1, got 0")]
+
+
+def test_classifier_problems_point_at_the_last_layer_with_the_exact_advice():
+    spec = ModelSpec((8, 8, 1), [L("Conv2D", "c", filters=2, kernel_size=3), L("Conv2D", "c2", filters=2,
+                                 kernel_size=3)])
+    assert [(p.layer, p.field, p.message) for p in classifier_problems(spec)] == [
+        (1, None, "the model's output is 4x4x2; a classifier ends with a vector of class scores: add Flatten "
+                  "(or GlobalAveragePooling2D) and a Dense layer")]
+    assert [(p.layer, p.message) for p in classifier_problems(ModelSpec((8, 8, 1), []))] == [
+        (None, "the model has no layers; add some (or load a preset)")]
+
+
+# ------------------------------------------------------------------------------- the summary table, exactly
+def test_summary_table_text():
+    spec = ModelSpec((8, 8, 1), [L("Conv2D", "c", filters=2, kernel_size=3), L("Flatten", "f"),
+                                 L("Dense", "d", units=3)], name="tiny")
+    assert summary_table(spec) == "\n".join([
+        'Model: "tiny"',
+        "======================================",
+        "Layer (type)  Output Shape     Param #",
+        "======================================",
+        "c (Conv2D)    (None, 6, 6, 2)       20",   # (3*3*1 + 1) * 2
+        "f (Flatten)   (None, 72)             0",   # 6 * 6 * 2
+        "d (Dense)     (None, 3)            219",   # (72 + 1) * 3
+        "======================================",
+        "Total params: 239",
+        "Trainable params: 239",
+        "Non-trainable params: 0"])
+
+
+def test_summary_table_of_a_spec_with_an_error():
+    spec = ModelSpec((8, 8, 1), [L("Conv2D", "c", filters=2, kernel_size=3), L("Conv2D", "big", filters=2,
+                                 kernel_size=9), L("Flatten", "f")], name="bad")
+    assert summary_table(spec).splitlines()[4:] == [
+        "c (Conv2D)    (None, 6, 6, 2)       20",
+        "big (Conv2D)  ?                      0",
+        "f (Flatten)   ?                      0",
+        "======================================",
+        "Total params: 20",
+        "Trainable params: 20",
+        "Non-trainable params: 0",
+        "",
+        "error: layer 2 (big): kernel 9x9 is larger than its 6x6 input with padding 'valid' (use padding 'same' "
+        "or a smaller kernel)"]
+
+
+# ------------------------------------------------------------------------------- non-square windows
+@pytest.mark.parametrize("settings, output", [
+    (dict(kernel_size=(2, 4)), (8, 6, 1)),                 # 9 - 2 + 1, 9 - 4 + 1
+    (dict(kernel_size=(4, 2)), (6, 8, 1)),
+    (dict(kernel_size=1, strides=(2, 3)), (5, 3, 1)),       # floor(8/2) + 1, floor(8/3) + 1
+    (dict(kernel_size=1, strides=(3, 2)), (3, 5, 1)),
+    (dict(kernel_size=3, dilation_rate=(2, 1)), (5, 7, 1)),  # k' = 3 + 2*1 = 5: 9 - 5 + 1; 9 - 3 + 1
+    (dict(kernel_size=3, dilation_rate=(1, 2)), (7, 5, 1)),
+])
+def test_non_square_kernels_strides_and_dilations(settings, output):
+    _, row = _one(L("Conv2D", "c", filters=1, **settings))
+    assert row.output == output
+
+
+def test_conv_and_pool_formulas_are_the_ones_shown():
+    _, row = _one(L("Conv2D", "d", filters=1, kernel_size=3, dilation_rate=(2, 1)))
+    assert row.shape_formula == ("padding 'valid' (p = 0)\n"
+                                 "height: k' = k + (k-1)(d-1) = 3 + (3-1)*(2-1) = 5; floor((n + 2p - k')/s) + 1 = "
+                                 "floor((9 + 0 - 5)/1) + 1 = 5\n"
+                                 "width: floor((n + 2p - k)/s) + 1 = floor((9 + 0 - 3)/1) + 1 = 7\n"
+                                 "channels: filters = 1")
+    _, row = _one(L("Conv2D", "s", filters=1, kernel_size=3, padding="same", strides=2))
+    assert row.shape_formula == ("padding 'same' (zeros added so that o = ceil(n/s))\n"
+                                 "height: ceil(n/s) = ceil(9/2) = 5\nwidth: ceil(n/s) = ceil(9/2) = 5\n"
+                                 "channels: filters = 1")
+    _, row = _one(L("MaxPooling2D", "p", pool_size=(2, 3)))
+    assert row.output == (4, 3, 1)                         # strides default to the pool size
+    assert row.shape_formula == ("padding 'valid' (p = 0)\n"
+                                 "height: floor((n + 2p - k)/s) + 1 = floor((9 + 0 - 2)/2) + 1 = 4\n"
+                                 "width: floor((n + 2p - k)/s) + 1 = floor((9 + 0 - 3)/3) + 1 = 3")
+    assert row.param_formula == "pooling has no parameters" and row.params == 0
+
+
+def test_window_errors_name_the_window_its_dilated_span_and_the_layer_kind():
+    report, _ = _one(L("Conv2D", "e", filters=1, kernel_size=3, dilation_rate=(4, 1)), shape=(6, 9, 1))
+    assert [p.message for p in report.problems] == [
+        "layer 1 (e): kernel 3x3 with dilation 4x1 (covering 9x3) is larger than its 6x9 input with padding "
+        "'valid' (use padding 'same' or a smaller kernel)"]            # 3 + (3-1)*(4-1) = 9 rows
+    report, _ = _one(L("Conv2D", "e", filters=1, kernel_size=(2, 3), dilation_rate=(1, 4)), shape=(9, 6, 1))
+    assert "kernel 2x3 with dilation 1x4 (covering 2x9)" in report.problems[0].message
+    report, _ = _one(L("MaxPooling2D", "q", pool_size=(10, 2)))
+    assert [p.message for p in report.problems] == [
+        "layer 1 (q): pool window 10x2 is larger than its 9x9 input with padding 'valid' (use padding 'same' or "
+        "a smaller pool window)"]
+    report = infer_shapes(ModelSpec((9, 9, 1), [L("Flatten", "f"), L("MaxPooling2D", "r")]))
+    assert [p.message for p in report.problems] == [
+        "layer 2 (r): MaxPooling2D needs a 3-D input (height x width x channels), got 81 (is there a Flatten or "
+        "Dense before it?)"]
+    report = infer_shapes(ModelSpec((9, 9, 1), [L("Flatten", "f"), L("Conv2D", "c", filters=1)]))
+    assert report.problems[0].message.startswith("layer 2 (c): Conv2D needs a 3-D input")
+
+
+def test_window_fault_fields_name_the_settings_to_change():
+    assert window_fault_fields({"kernel_size": [10, 3], "padding": "valid"}, (9, 9, 1), "kernel_size",
+                               False) == {"kernel_size", "padding"}
+    assert window_fault_fields({"kernel_size": [3, 3], "padding": "valid", "dilation_rate": [5, 1]}, (9, 9, 1),
+                               "kernel_size", True) == {"kernel_size", "padding", "dilation_rate"}
+    assert window_fault_fields({"kernel_size": [3, 3], "padding": "valid", "dilation_rate": [5, 1]}, (9, 9, 1),
+                               "kernel_size", False) == set()           # undilated (pooling): 3x3 fits
+    assert window_fault_fields({"kernel_size": [3, 3], "padding": "same"}, (2, 2, 1), "kernel_size", False) == set()
+    assert window_fault_fields({"kernel_size": [3, 3], "padding": "valid"}, (81,), "kernel_size", False) == set()
+
+
+# ------------------------------------------------------------------------------- 1-D convolution's checks
+def test_conv1d_output_size_defaults_and_messages():
+    assert conv.conv1d_output_size(5, 3) == 3                      # p = 0, s = 1: 5 - 3 + 1
+    assert conv.conv1d_output_formula(5, 3) == "o = floor((n + 2p - m)/s) + 1 = floor((5 + 2*0 - 3)/1) + 1 = 3"
+    assert conv.conv1d_output_size(5, 3, (1, 2)) == 6             # 5 + 1 + 2 - 3 + 1
+    for args, message in [((0, 3), "input length n must be a positive integer, got 0"),
+                          ((5, 0), "kernel length m must be a positive integer, got 0"),
+                          ((5, 3, 0, 0), "stride s must be a positive integer, got 0"),
+                          ((2, 5, (1, 0)), "the kernel (m = 5) is longer than the padded input (n + padding = 3): "
+                                           "no output; pad more or use a shorter kernel")]:
+        with pytest.raises(ValueError) as info:
+            conv.conv1d_output_size(*args)
+        assert str(info.value) == message
+    with pytest.raises(ValueError, match=r"^kernel length m must be a positive integer, got 0$"):
+        conv.conv1d_mode_padding(0, "full")
+
+
+@pytest.mark.parametrize("p", [-1, True, (1, -2), (True, 0), (1, 2, 3), "1"])
+def test_bad_1d_padding_is_refused_with_one_message(p):
+    with pytest.raises(ValueError) as info:
+        conv.conv1d_output_size(5, 3, p)
+    assert str(info.value) == f"padding p must be a non-negative integer (or a (left, right) pair), got {p!r}"
+
+
+def test_1d_arrays_of_the_wrong_shape_are_named():
+    for call, message in [(lambda: conv.conv1d([[1, 2]], [1]), "x must have 1 axes (a vector), got shape (1, 2)"),
+                          (lambda: conv.conv1d([1, 2], [[1]]), "kernel w must have 1 axes (a vector), got shape (1, 1)"),
+                          (lambda: conv.pad1d([[1]], 1), "x must have 1 axes (a vector), got shape (1, 1)"),
+                          (lambda: conv.conv1d_mode([1, 2], [[1]]),
+                           "kernel w must have 1 axes (a vector), got shape (1, 1)")]:
+        with pytest.raises(ValueError) as info:
+            call()
+        assert str(info.value) == message
+
+
+def test_conv1d_mode_defaults_to_full_like_numpy():
+    np.testing.assert_allclose(conv.conv1d_mode([1, 2, 3], [1, 1]), np.convolve([1, 2, 3], [1, 1]))  # 1 3 5 3
+
+
+def test_depthwise_names_are_reachable_from_convolution_and_others_are_not():
+    from cnnviz.core.inspect import depthwise
+
+    assert conv.depthwise_conv2d is depthwise.depthwise_conv2d
+    with pytest.raises(AttributeError, match=r"^module 'cnnviz.core.inspect.convolution' has no attribute 'x'$"):
+        conv.x  # noqa: B018
