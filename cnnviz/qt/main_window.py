@@ -34,7 +34,7 @@ from cnnviz.qt.training.panel import TrainingPanel
 
 __all__ = ["SPEC_FILTER", "TAB_TITLES", "MainWindow", "install_excepthook"]
 
-TAB_TITLES = ("Builder", "Training", "Inspector", "Draw", "Augment", "Runs")
+TAB_TITLES = ("Builder", "Training", "Inspector", "Draw", "Augment", "Runs", "Lecture")
 _PLACEHOLDER = "Inspector: feature maps, kernels and the convolution step by step (loading…)."
 
 
@@ -63,11 +63,14 @@ class MainWindow(QMainWindow):
 
         self.augment = AugmentPanel(state=self.state)  # its TensorFlow work starts when the tab is first shown
         self.runs = RunsPanel()
+        from cnnviz.qt.lecture import LecturePanel
+
+        self.lecture = LecturePanel(state=self.state)   # cheap: Keras is asked only once a sub-tab is shown
         self._inspector = None   # it builds a model as soon as it exists: made when first needed
         self.tabs = ScrollTabs()   # no panel may raise the window's minimum size: a big one scrolls
         self.tabs.setDocumentMode(True)
         for title, widget in zip(TAB_TITLES, (self.builder, self.training, _placeholder(_PLACEHOLDER), self.draw,
-                                              self.augment, self.runs)):
+                                              self.augment, self.runs, self.lecture)):
             self.tabs.addTab(widget, title)
         self.setCentralWidget(self.tabs)
 
