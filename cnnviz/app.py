@@ -82,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if ok else 1
     QTimer.singleShot(0, window.start_background_work)
     QTimer.singleShot(0, window.offer_recovery)
+    from cnnviz.qt.lesson.dock import offer_welcome
+
+    QTimer.singleShot(0, lambda: setattr(window, "welcome", offer_welcome(window)))   # first launch: three ways in
     return app.exec()
 
 

@@ -21,6 +21,11 @@ class LecturePanel(QTabWidget):
         self.setDocumentMode(True)
         self.loss_view = self.add_explorer(LossView(self.state), "Loss functions")
         self.dropout_view = self.add_explorer(DropoutView(self.state), "Dropout")
+        from .conv2d_view import Conv2DLectureView
+        from .receptive_view import ReceptiveFieldView
+
+        self.conv2d_view = self.add_explorer(Conv2DLectureView(), "2D convolution")
+        self.receptive_view = self.add_explorer(ReceptiveFieldView(self.state), "Receptive fields")
 
     def add_explorer(self, widget: QWidget, title: str) -> QWidget:
         """Add ``widget`` as a sub-tab called ``title`` (inside a scroll area); returns the widget."""
