@@ -202,3 +202,42 @@ def test_depthwise_names_are_reachable_from_convolution_and_others_are_not():
     assert conv.depthwise_conv2d is depthwise.depthwise_conv2d
     with pytest.raises(AttributeError, match=r"^module 'cnnviz.core.inspect.convolution' has no attribute 'x'$"):
         conv.x  # noqa: B018
+
+
+def test_window_fault_fields_at_the_boundary_and_on_non_square_inputs():
+    fits = {"kernel_size": [9, 9], "padding": "valid"}
+    assert window_fault_fields(fits, (9, 9, 1), "kernel_size", False) == set()          # exactly fits: no fault
+    assert window_fault_fields(fits, (9, 9, 1), "kernel_size", True) == set()           # no dilation given: 1x1
+    assert window_fault_fields({"kernel_size": [5, 3], "padding": "valid"}, (4, 9, 1), "kernel_size",
+                               False) == {"kernel_size", "padding"}                     # 5 rows > 4
+    assert window_fault_fields({"kernel_size": [3, 5], "padding": "valid"}, (9, 4, 1), "kernel_size",
+                               False) == {"kernel_size", "padding"}                     # 5 columns > 4
+
+
+def test_window_output_says_the_formula_that_gave_no_output():
+    from cnnviz.core.model.layers.base import ShapeError
+    from cnnviz.core.model.layers.window import window_output
+
+    with pytest.raises(ShapeError) as info:
+        window_output(4, 5, 1, "valid", 1)
+    assert str(info.value) == "floor((n + 2p - k)/s) + 1 = floor((4 + 0 - 5)/1) + 1 = 0"
+
+
+def test_a_model_too_big_for_this_computer_is_refused_with_its_figures(monkeypatch):
+    from cnnviz.core.model import shapes
+
+    spec = ModelSpec((1, 1, 9), [L("Flatten", "f"), L("Dense", "d", units=100)])   # (9 + 1) * 100 = 1,000
+    assert shapes.memory_needed(1000) == (4000, 16000)     # float32 weights; + gradients + Adam's two moments
+    try:
+        monkeypatch.setenv("CNNVIZ_MEMORY_BYTES", "16000")
+        shapes.physical_memory.cache_clear()
+        assert infer_shapes(spec).problems == []            # training needs exactly what there is: fits
+        monkeypatch.setenv("CNNVIZ_MEMORY_BYTES", "15000")
+        shapes.physical_memory.cache_clear()
+        assert [(p.layer, p.field, p.message) for p in infer_shapes(spec).problems] == [
+            (None, "params", "the model has 1,000 parameters: 4.0 KB of weights, about 16.0 KB to train them "
+                             "(weights, gradients and Adam's two moments in float32); this computer has 15.0 KB of "
+                             "memory. Use fewer filters or units, or pool before Flatten")]
+    finally:
+        monkeypatch.delenv("CNNVIZ_MEMORY_BYTES")
+        shapes.physical_memory.cache_clear()
