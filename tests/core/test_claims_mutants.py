@@ -241,3 +241,12 @@ def test_a_model_too_big_for_this_computer_is_refused_with_its_figures(monkeypat
     finally:
         monkeypatch.delenv("CNNVIZ_MEMORY_BYTES")
         shapes.physical_memory.cache_clear()
+
+
+@pytest.mark.parametrize("n, text", [(0, "0 bytes"), (999, "999 bytes"), (1000, "1.0 KB"), (1_500_000, "1.5 MB"),
+                                     (2.5e9, "2.5 GB"), (1e12, "1.0 TB"), (4.5e15, "4.5 PB"), (1e18, "1.0 EB"),
+                                     (5e21, "5,000.0 EB")])
+def test_memory_figures_are_written_in_decimal_units(n, text):
+    from cnnviz.core.model.shapes import _bytes_text
+
+    assert _bytes_text(n) == text
