@@ -59,3 +59,30 @@ def test_bad_settings_get_a_clear_message():
         dropout_step(np.ones(3), 0.5, -1, 0)
     with pytest.raises(DropoutInputError, match="iteration"):
         dropout_step(np.ones(3), 0.5, 1, -2)
+
+
+def test_with_and_without_dropout_are_two_real_runs_that_differ_only_by_the_dropout_layer():
+    import keras
+
+    from cnnviz.core.lecture.dropout_effect import build_model, mnist_subset, train_with_and_without
+
+    plain, dropped = build_model((28, 28, 1), 10, 0.0), build_model((28, 28, 1), 10, 0.4)
+    assert not any(isinstance(layer, keras.layers.Dropout) for layer in plain.layers)
+    (drop,) = [layer for layer in dropped.layers if isinstance(layer, keras.layers.Dropout)]
+    assert drop.rate == 0.4
+    for a, b in zip(plain.get_weights(), dropped.get_weights()):    # the same initial weights
+        np.testing.assert_array_equal(a, b)
+
+    data = mnist_subset(200, 300)
+    assert data[0].shape == (200, 28, 28, 1) and data[2].shape == (300, 28, 28, 1) and data[0].max() <= 1.0
+    epochs = []
+    without, with_ = train_with_and_without(*data, rate=0.4, epochs=3, on_epoch=lambda r, e, logs: epochs.append(
+        (r, e, logs["accuracy"], logs["val_accuracy"])))
+    assert (without.rate, with_.rate) == (0.0, 0.4)
+    assert [(r, e) for r, e, *_ in epochs] == [(0.0, 0), (0.0, 1), (0.0, 2), (0.4, 0), (0.4, 1), (0.4, 2)]
+    assert without.accuracy == pytest.approx([a for r, _, a, _ in epochs if r == 0.0])
+    assert with_.val_accuracy == pytest.approx([v for r, *_, v in epochs if r == 0.4])
+    assert without.accuracy != with_.accuracy            # dropout changed the training
+    assert without.accuracy[-1] > 0.5 and without.gap == pytest.approx(without.accuracy[-1] - without.val_accuracy[-1])
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        train_with_and_without(*data, rate=0.0, epochs=1)

@@ -170,3 +170,21 @@ def test_the_window_has_a_lecture_tab_that_keeps_it_small(qtbot):
     assert hint.width() <= 1280 and hint.height() <= 720, hint
     assert window.lecture.state is window.state
     window.close()
+
+
+def test_train_with_and_without_dropout_plots_both_runs(qtbot, panel):
+    view = panel.dropout_view
+    box = view.effect
+    view.p_slider.setValue(40)
+    box.train_count.setValue(100)
+    box.epochs.setValue(2)
+    with qtbot.waitSignal(box.finished, timeout=TIMEOUT * 3) as done:
+        qtbot.mouseClick(box.button, Qt.MouseButton.LeftButton)
+    without, with_ = done.args[0]
+    assert with_.rate == 0.4 and len(without.accuracy) == len(with_.accuracy) == 2
+    for key, run in ((0.0, without), (1.0, with_)):
+        xs, ys = box.curves[(key, "train")].getData()
+        assert list(xs) == [1, 2] and list(ys) == pytest.approx(run.accuracy)
+        assert list(box.curves[(key, "val")].getData()[1]) == pytest.approx(run.val_accuracy)
+    assert f"{without.gap:.3f}" in box.status.text() and f"{with_.gap:.3f}" in box.status.text()
+    assert box.button.isEnabled()

@@ -99,6 +99,11 @@ def _g(x: float) -> str:
     return f"{float(x):.6g}"
 
 
+def _p(x: float) -> str:
+    """A number to subtract: negative ones in parentheses."""
+    return f"({_g(x)})" if float(x) < 0 else _g(x)
+
+
 def _clip(p: np.ndarray, eps: float) -> np.ndarray:
     return np.clip(p, np.float32(eps), np.float32(1.0 - eps)).astype(np.float32)
 
@@ -122,8 +127,8 @@ def hand_loss(case: LossCase, epsilon: float = EPSILON) -> HandLoss:
         formula = "L = log Σₖ exp(zₖ) − z[y]   (= −log softmax(z)[y]; logits are not clipped)"
         steps = (f"z = [{', '.join(_g(x) for x in v)}], y = {y}",
                  f"softmax(z) = [{', '.join(_g(x) for x in soft)}]",
-                 f"log Σₖ exp(zₖ) = {_g(m)} + log Σₖ exp(zₖ − {_g(m)}) = {_g(lse)}",
-                 f"L = {_g(lse)} − {_g(v[y])} = {_g(loss)}")
+                 f"log Σₖ exp(zₖ) = {_g(m)} + log Σₖ exp(zₖ − {_p(m)}) = {_g(lse)}",
+                 f"L = {_g(lse)} − {_p(v[y])} = {_g(loss)}")
         return HandLoss(case, float(loss), formula, steps, (), eps)
     if case.kind == "categorical":
         total = np.sum(v, dtype=np.float32)

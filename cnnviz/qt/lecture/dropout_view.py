@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QPushButton, QSiz
 
 from cnnviz.core.lecture.dropout import DropoutStep, dropout_step, example_activations
 
+from .dropout_effect_view import DropoutEffectBox
+
 INTRO = ("Dropout (the lecture: a fraction p_drop of the hidden units is dropped at random at every training "
          "iteration). Each cell is a unit: its activation going in (small, top) and what the Dropout layer passes "
          "on (large, bottom). At each training iteration a new random number u is drawn per unit; units with "
@@ -139,6 +141,8 @@ class DropoutView(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.grid)
         layout.addWidget(self.status)
+        self.effect = DropoutEffectBox(state, self._current_rate)
+        layout.addWidget(self.effect)
         layout.addStretch(1)
 
         self.units.valueChanged.connect(self._on_layer_changed)
@@ -153,6 +157,9 @@ class DropoutView(QWidget):
     @property
     def rate(self) -> float:
         return self.p_slider.value() / 100.0
+
+    def _current_rate(self) -> float:
+        return self.rate
 
     def activations(self) -> np.ndarray:
         return example_activations(self.units.value(), seed=0)

@@ -172,7 +172,7 @@ class LossSection(QGroupBox):
         self.keras = None
         self.table.setRowCount(len(self.cases))
         self.table.setFixedHeight(self.table.horizontalHeader().sizeHint().height()
-                                  + sum(self.table.rowHeight(r) for r in range(len(self.cases))) + 4)
+                                  + sum(self.table.rowHeight(r) for r in range(len(self.cases))) + 8)
         for row, (case, hand) in enumerate(zip(self.cases, self.hands)):
             pred = ", ".join(f"{v:.6g}" for v in case.values)
             for col, text in enumerate((case.keras_name, f"[{pred}], {case.label_text}", "computing…",
