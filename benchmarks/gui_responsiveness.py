@@ -79,6 +79,9 @@ def main(argv=None) -> int:
     from cnnviz.core.tf_runtime import import_tensorflow
 
     app = QApplication.instance() or QApplication([])
+    from cnnviz.qt.gc_guard import MainThreadGarbageCollector
+
+    collector = MainThreadGarbageCollector(parent=app)  # noqa: F841 - the app collects cycles in the GUI thread too
     from cnnviz.qt.training import TrainingPanel
 
     import_tensorflow()   # after the GUI modules, as in the app (which imports it once the window is up)
