@@ -210,6 +210,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             run = Run.start(out, data=data_choice, config=config, spec=spec, model=model, overwrite=args.overwrite,
                             emit=emit, strategy=strategy, tensorboard=args.tensorboard, origin="cli")
         sessions.append(run.session)
+        if run.folder.replaced:   # --overwrite: say where the old run went (the trash), it was not deleted
+            print(f"--overwrite: {run.folder.replaced}", file=sys.stderr)
         result = run.execute()
     except (DatasetError, RunError, SpecError, TrainingError) as exc:
         raise CliError(str(exc)) from None

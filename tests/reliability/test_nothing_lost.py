@@ -104,7 +104,7 @@ def test_without_a_trash_the_previous_export_is_kept_beside(model, tmp_path, tra
     def no_trash(path):
         raise OSError(18, "no trash on this volume")
 
-    monkeypatch.setattr(files, "_trash", no_trash)
+    monkeypatch.setattr(files, "send_to_trash", no_trash)
     target = tmp_path / "m.keras"
     export_model(model, "keras", target, x_check=_x())
     old = target.read_bytes()

@@ -229,7 +229,8 @@ def kind_label(kind: str) -> str:
     return KIND_LABELS.get(kind, f"{kind} output")
 
 
-def _trash(path: Path) -> None:
+def send_to_trash(path: Path) -> None:
+    """Move ``path`` to the system trash (send2trash: freedesktop trash, macOS Trash, Windows Recycle Bin)."""
     from send2trash import send2trash
 
     send2trash(str(path))
@@ -240,7 +241,7 @@ def move_aside(path: str | os.PathLike) -> str:
     beside it as ``NAME.old-<YYYYmmdd-HHMMSS>``. Returns a sentence saying where it went."""
     path = Path(path)
     try:
-        _trash(path)
+        send_to_trash(path)
         return f"the previous {path.name} is in the trash"
     except Exception:  # noqa: BLE001 - no trash here (a server, another volume): keep it beside instead
         pass

@@ -35,6 +35,7 @@ from cnnviz.core.train.config import TrainingConfig, TrainingError
 from cnnviz.core.train.evaluation import TestImages, evaluate_batches
 from cnnviz.core.train.events import HISTORY_KEYS, EpochResult, TrainingFinished
 from cnnviz.core.train.prepared import prepare_data
+from cnnviz.core.train.run_commit import checkpoint_mismatch, checkpoint_record, model_signature, reconcile_history
 from cnnviz.core.train.runs import RunDirectory, RunError, save_model_atomic
 from cnnviz.core.train.session import TrainingSession
 
@@ -163,6 +164,7 @@ class Run:
         problems = config.problems()
         if problems:
             raise TrainingError("; ".join(problems))
+        RunDirectory.check_new(Path(folder), overwrite=overwrite)   # refuse before loading anything
         from cnnviz.core.model.build import build_model
         from cnnviz.core.tf_runtime import import_tensorflow
 
@@ -181,9 +183,14 @@ class Run:
                                       meta={**_meta(loaded_data, origin),
                                             "split": {"train": int(prepared.train_count),
                                                       "validation": int(prepared.val_count)},
-                                            "fingerprints": fingerprints(loaded_data, prepared)},
+                                            "fingerprints": fingerprints(loaded_data, prepared),
+                                            "model": model_signature(model)},   # what resume checks
                                       overwrite=overwrite)
-        return cls._wire(run_dir, session, data, config, loaded_data, strategy, tensorboard, snapshot_index)
+        try:   # the run holds the folder's lock from here until finish()
+            return cls._wire(run_dir, session, data, config, loaded_data, strategy, tensorboard, snapshot_index)
+        except BaseException:
+            run_dir.release()
+            raise
 
     @classmethod
     def resume(cls, folder: str | Path, *, emit: Callable[[object], None] | None = None, strategy=None,
@@ -192,21 +199,44 @@ class Run:
         from cnnviz.core.tf_runtime import import_tensorflow
 
         import_tensorflow()
-        import keras
 
         run_dir = RunDirectory.open(folder)
+        run_dir.acquire()   # one writer: refused, naming the holder, while another process writes the folder
+        try:
+            return cls._resume_locked(run_dir, emit=emit, strategy=strategy, tensorboard=tensorboard,
+                                      snapshot_index=snapshot_index, batch_interval_s=batch_interval_s)
+        except BaseException:
+            run_dir.release()
+            raise
+
+    @classmethod
+    def _resume_locked(cls, run_dir: RunDirectory, *, emit, strategy, tensorboard, snapshot_index,
+                       batch_interval_s) -> "Run":
+        import keras
+
+        from cnnviz.core.io.files import clean_partials
+
+        clean_partials(run_dir.path)                   # temporaries a kill left between write and rename
+        clean_partials(run_dir.path / "checkpoints")
         saved = run_dir.read_json("config.json")
         config = TrainingConfig.from_dict(saved["training"])
         choice = DataChoice.from_dict(saved["data"])
         if not run_dir.last_checkpoint.exists():
             raise RunError(f"{run_dir.path} has no checkpoint yet (it stopped before its first epoch ended); "
-                           "start it again without --resume")
+                           "start it again with --overwrite (its files go to the trash)")
         records = run_dir.history()
-        history = {k: [r[k] for r in records] for k in HISTORY_KEYS}
+        # The checkpoint says where the run is: history lines past it are dropped, a line it has and the history
+        # lacks (a crash between the two writes) is restored from it.
+        reconciled = reconcile_history(records, checkpoint_record(run_dir.last_checkpoint))
+        if len(reconciled) != len(records) or any(a is not b for a, b in zip(reconciled, records)):
+            run_dir.rewrite_history(reconciled)
+        history = {k: [r[k] for r in reconciled] for k in HISTORY_KEYS}
         apply_determinism(config)
         loaded_data = choice.load(seed=config.seed)
         prepared = loaded_data.streamed() if choice.streamed else prepare_data(loaded_data, config)
         model = _scoped(strategy, lambda: keras.saving.load_model(run_dir.last_checkpoint))
+        _check_checkpoint(run_dir, model)
+        run_dir.write_state("running", epochs_done=len(reconciled), message="resumed")
         session = _scoped(strategy, lambda: TrainingSession(
             model, prepared, config, emit, batch_interval_s=batch_interval_s, history=history,
             already_compiled=True, drop_remainder=strategy is not None))
@@ -247,7 +277,10 @@ class Run:
         self.session.reset_stop()
 
     def train(self, epochs: int | None = None) -> TrainingFinished:
-        """Train ``epochs`` more epochs (None: up to the config's epochs). Blocks; returns how it ended."""
+        """Train ``epochs`` more epochs (None: up to the config's epochs). Blocks; returns how it ended. Takes the
+        folder's lock again after :meth:`finish` ("train more"); RunError if another process holds it or continued
+        the run meanwhile."""
+        self._relock()
         if epochs is None:
             epochs = self.config.epochs - self.epochs_done
             if epochs <= 0:
@@ -259,8 +292,31 @@ class Run:
         try:
             return _scoped(self._strategy, lambda: self.session.run(epochs=epochs))
         except KeyboardInterrupt:
-            self.folder.write_state("interrupted", epochs_done=self.epochs_done)
+            self._record_end("interrupted", "aborted with Ctrl-C")
             raise
+        except BaseException as exc:   # a full disk, a damaged image mid-epoch: state.json says so, not "running"
+            self._record_end("failed", f"{type(exc).__name__}: {exc}")
+            raise
+
+    def _record_end(self, status: str, message: str) -> None:
+        try:
+            self.folder.write_state(status, epochs_done=self.epochs_done, message=message.splitlines()[0][:300]
+                                    if message.strip() else status)
+        except OSError:
+            pass   # the disk is full: the lock released below makes readers report "interrupted"
+        finally:
+            self.folder.release()
+
+    def _relock(self) -> None:
+        if self.folder.locked:
+            return
+        self.folder.acquire()
+        record = checkpoint_record(self.folder.last_checkpoint)
+        on_disk = None if record is None else record["epoch"] + 1
+        if on_disk is not None and on_disk != self.epochs_done:
+            self.folder.release()
+            raise RunError(f"{self.path} was continued by another process since: it has {on_disk} epochs now, not "
+                           f"{self.epochs_done}; open it again (Runs tab, or cnnviz-cli train --resume)")
 
     def _on_epoch_end(self, epoch: int, model) -> None:
         if self.snapshots is not None:
@@ -273,6 +329,13 @@ class Run:
         self.folder.record_epoch(model, record, is_best=is_best)
 
     def finish(self, finished: TrainingFinished, *, evaluate: bool = True):
+        """See :meth:`_finish`; then the folder's lock is released (also when evaluation fails)."""
+        try:
+            return self._finish(finished, evaluate=evaluate)
+        finally:
+            self.folder.release()
+
+    def _finish(self, finished: TrainingFinished, *, evaluate: bool = True):
         """Evaluate on the test images (when any epoch was trained; not with ``evaluate=False``, e.g. when the app
         is closing), write metrics.json, the final model (when completed) and state.json. Returns the Evaluation,
         or None."""
@@ -301,6 +364,17 @@ class Run:
         accuracy = float("nan") if self.evaluation is None else self.evaluation.accuracy
         return RunResult(status, self.epochs_done, accuracy, finished.message,
                          {k: list(v) for k, v in self.session.history.items()})
+
+
+def _check_checkpoint(run_dir: RunDirectory, model) -> None:
+    """RunError when the checkpoint is not the run's model (meta.json's signature, spec.json): a spec.json edited
+    by hand, or a checkpoint left by an older run, is never trained under another spec."""
+    meta = run_dir.read_json("meta.json") if (run_dir.path / "meta.json").is_file() else {}
+    spec = run_dir.read_json("spec.json") if (run_dir.path / "spec.json").is_file() else None
+    why = checkpoint_mismatch(model, expected=meta.get("model"), spec_dict=spec)
+    if why:
+        raise RunError(f"{run_dir.path}: checkpoints/last.keras does not match the run's model ({why}); start it "
+                       "again with --overwrite (its files go to the trash)")
 
 
 def _scoped(strategy, fn):

@@ -11,20 +11,25 @@ Layout of a run directory::
     checkpoints/best.keras the epoch with the best validation accuracy
     model.keras            the final model
     metrics.json           test metrics
+    .cnnviz-lock(.json)    the OS lock a writing process holds (run_lock), and who holds it
 
-Every write is atomic (temporary file + rename) or an append of one whole line, and a checkpoint is written
-before its history line, so a run killed at any moment leaves a directory that ``--resume`` continues from.
+Every write is atomic (temporary file + rename) or an append of one whole line, and every JSON file is strict
+(NaN written as null). An epoch is one commit: the checkpoint, carrying the epoch's record, is renamed into
+place before its history line is appended, and resume takes its position from the checkpoint (run_commit), so
+a run killed at any moment leaves a directory that ``--resume`` continues from without an extra or lost epoch.
+One process writes a run folder at a time (run_lock); ``--overwrite`` moves the old run to the trash.
 """
 from __future__ import annotations
 
 import json
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cnnviz.core.io.files import atomic_path, atomic_write_text
+from cnnviz.core.io.files import atomic_path, atomic_write_text, strict_json
+from cnnviz.core.train.run_lock import LOCK_FILES, RunLock, RunLocked
 
 RUN_SCHEMA = "cnnviz.run"
 RUN_SCHEMA_VERSION = 1
@@ -70,17 +75,7 @@ class RunError(ValueError):
 
 
 def _write_json(path: Path, data: Any) -> None:
-    atomic_write_text(path, json.dumps(data, indent=2, default=_json_default) + "\n")
-
-
-def _json_default(value):
-    import numpy as np
-
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
+    atomic_write_text(path, strict_json(data) + "\n")   # strict: NaN/inf as null, never the NaN token
 
 
 def read_history(path: Path) -> list[dict[str, Any]]:
@@ -101,13 +96,15 @@ def read_history(path: Path) -> list[dict[str, Any]]:
             raise RunError(f"{path}: line {number} is not valid JSON") from None
         if not isinstance(record, dict) or "epoch" not in record:
             raise RunError(f"{path}: line {number} is not an epoch record")
-        records.append(record)
+        records.append({k: float("nan") if v is None else v for k, v in record.items()})   # strict JSON: NaN is null
     return records
 
 
 @dataclass
 class RunDirectory:
     path: Path
+    _lock: RunLock | None = field(default=None, repr=False, compare=False)
+    replaced: str = field(default="", compare=False)   # where --overwrite put the old run ('' if nothing)
 
     @property
     def history_path(self) -> Path:
@@ -129,27 +126,80 @@ class RunDirectory:
     @classmethod
     def create(cls, path: str | os.PathLike, *, config: dict, spec: dict | None, meta: dict,
                overwrite: bool = False) -> "RunDirectory":
+        """A new run in ``path``, locked by this process until :meth:`release`. Refused (RunError) for a file, a
+        folder that is not a run, a run (unless ``overwrite``: its files go to the trash) and a folder another
+        process writes."""
         path = Path(path)
-        if path.exists() and not path.is_dir():
-            raise RunError(f"{path} exists and is a file; give a folder for the run")
-        if path.is_dir() and any(path.iterdir()):
-            if (path / "state.json").exists() and not overwrite:
-                raise RunError(f"{path} already holds a run; use --resume to continue it or choose another folder")
-            if not (path / "state.json").exists():
-                raise RunError(f"{path} is not empty and is not a cnnviz run; choose an empty or new folder")
+        cls.check_new(path, overwrite=overwrite)
         try:
-            (path / "checkpoints").mkdir(parents=True, exist_ok=True)
+            path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise RunError(f"cannot create the run folder {path}: {exc.strerror or exc}") from None
         run = cls(path)
-        if overwrite and run.history_path.exists():
-            run.history_path.unlink()
+        run.acquire()
+        try:
+            cls.check_new(path, overwrite=overwrite)   # again, under the lock
+            if overwrite:
+                from cnnviz.core.train.run_commit import trash_old_run
+
+                run.replaced = trash_old_run(path, keep=LOCK_FILES)
+            (path / "checkpoints").mkdir(exist_ok=True)
+        except OSError as exc:
+            run.release()
+            raise RunError(f"cannot prepare the run folder {path}: {exc.strerror or exc}") from None
+        except BaseException:
+            run.release()
+            raise
         if spec is not None:
             _write_json(path / "spec.json", spec)
         _write_json(path / "config.json", config)
         _write_json(path / "meta.json", {"schema": RUN_SCHEMA, "schema_version": RUN_SCHEMA_VERSION, **meta})
         run.write_state("running", epochs_done=0)
         return run
+
+    @staticmethod
+    def check_new(path: Path, *, overwrite: bool = False) -> None:
+        """RunError unless a new run may start in ``path`` (see :meth:`create`); the advice never loops: a run
+        with a checkpoint is resumed or overwritten, one without (killed before its first epoch) overwritten."""
+        if path.is_symlink() or (path.exists() and not path.is_dir()):
+            raise RunError(f"{path} exists and is a file; give a folder for the run")
+        entries = [p.name for p in path.iterdir() if p.name not in LOCK_FILES] if path.is_dir() else []
+        if not entries:
+            return
+        if not (path / "state.json").exists():
+            raise RunError(f"{path} is not empty and is not a cnnviz run; choose an empty or new folder")
+        if overwrite:
+            return
+        if (path / "checkpoints" / "last.keras").exists():
+            raise RunError(f"{path} already holds a run; use --resume to continue it, or --overwrite to start "
+                           "again (its files go to the trash), or choose another folder")
+        raise RunError(f"{path} holds a run that stopped before its first epoch ended (nothing to resume); start "
+                       "it again with --overwrite (its files go to the trash) or choose another folder")
+
+    # --- the writer's lock ---------------------------------------------------------------------------
+    @property
+    def lock(self) -> RunLock:
+        if self._lock is None:
+            self._lock = RunLock(self.path)
+        return self._lock
+
+    def acquire(self) -> None:
+        """Take the folder's exclusive lock for this process (RunError naming the holder if another has it)."""
+        try:
+            self.lock.acquire()
+        except RunLocked as exc:
+            raise RunError(str(exc)) from None
+        except OSError as exc:
+            raise RunError(f"cannot lock the run folder {self.path}: {exc.strerror or exc}") from None
+
+    def release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+
+    @property
+    def locked(self) -> bool:
+        """Whether this object holds the folder's lock."""
+        return self._lock is not None and self._lock.held
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> "RunDirectory":
@@ -173,6 +223,13 @@ class RunDirectory:
     def state(self) -> dict[str, Any]:
         return self.read_json("state.json")
 
+    def status(self) -> str:
+        """state.json's status, except that a "running" run no process holds (killed, crashed) is "interrupted"."""
+        status = self.state().get("status", "?")
+        if status == "running" and not self.locked and not self.lock.held_by_other():
+            return "interrupted"
+        return status if isinstance(status, str) else "?"
+
     def write_state(self, status: str, **fields: Any) -> None:
         state = {}
         if (self.path / "state.json").exists():
@@ -190,20 +247,29 @@ class RunDirectory:
 
     # --- epochs --------------------------------------------------------------------------------------
     def record_epoch(self, model, record: dict[str, Any], *, is_best: bool) -> None:
-        """Checkpoint the model, then append the epoch's record (in that order: history never runs ahead)."""
-        save_model_atomic(model, self.last_checkpoint)
+        """Commit an epoch: the checkpoint, carrying ``record`` (run_commit), renamed into place, then the history
+        line (in that order: history never runs ahead, and resume restores a line that a crash cut off)."""
+        save_model_atomic(model, self.last_checkpoint, record=record)
         if is_best:   # the same bytes: a copy costs milliseconds where a second model.save costs ~0.1 s
             import shutil
 
             with atomic_path(self.best_checkpoint) as tmp:
                 shutil.copyfile(self.last_checkpoint, tmp)
-        line = json.dumps(record, default=_json_default)
+        self.append_history(record)
+        self.write_state("running", epochs_done=record["epoch"] + 1,
+                         **({"best_epoch": record["epoch"]} if is_best else {}))
+
+    def append_history(self, record: dict[str, Any]) -> None:
+        """Append one epoch record as one strict-JSON line, flushed to disk."""
+        line = strict_json(record, indent=None)
         with open(self.history_path, "a", encoding="utf-8") as fh:
             fh.write(line + "\n")
             fh.flush()
             os.fsync(fh.fileno())
-        self.write_state("running", epochs_done=record["epoch"] + 1,
-                         **({"best_epoch": record["epoch"]} if is_best else {}))
+
+    def rewrite_history(self, records: list[dict[str, Any]]) -> None:
+        """Replace history.jsonl with ``records`` (atomically), e.g. reconciled with the checkpoint on resume."""
+        atomic_write_text(self.history_path, "".join(strict_json(r, indent=None) + "\n" for r in records))
 
     def update_training_epochs(self, epochs: int) -> None:
         """Record in config.json that the run now aims at ``epochs`` in all ("train more"), so ``--resume``
@@ -216,10 +282,15 @@ class RunDirectory:
         _write_json(self.path / "metrics.json", metrics)
 
 
-def save_model_atomic(model, path: Path) -> None:
-    """``model.save`` to a temporary .keras file beside ``path``, then rename: never half a model file."""
+def save_model_atomic(model, path: Path, *, record: dict[str, Any] | None = None) -> None:
+    """``model.save`` to a temporary .keras file beside ``path`` (with the epoch ``record`` inside, when given),
+    then rename: never half a model file, and the epoch it holds is part of the same commit."""
     with atomic_path(path) as tmp:
         model.save(tmp)
+        if record is not None:
+            from cnnviz.core.train.run_commit import embed_record
+
+            embed_record(tmp, record)
 
 
 # --- reading runs for the app: open, follow, compare --------------------------------------------------
@@ -255,7 +326,10 @@ def summarize_run(path: str | os.PathLike) -> RunSummary:
     metrics = run.read_json("metrics.json") if (run.path / "metrics.json").exists() else {}
     vals = [r.get("val_accuracy") for r in history if isinstance(r.get("val_accuracy"), (int, float))]
     vals = [v for v in vals if v == v]  # drop NaN
-    return RunSummary(run.path, run.path.name, state.get("status", "?"), len(history),
+    status = state.get("status", "?")
+    if status == "running" and not run.lock.held_by_other():
+        status = "interrupted"   # no process holds the run: it was killed or crashed
+    return RunSummary(run.path, run.path.name, status, len(history),
                       float(sum(r.get("seconds", 0.0) for r in history)), params, metrics.get("test_accuracy"),
                       max(vals) if vals else None)
 
@@ -290,7 +364,7 @@ class HistoryFollower:
 
     def status(self) -> str:
         try:
-            return self.run.state().get("status", "?")
+            return self.run.status()
         except RunError:
             return "?"
 
