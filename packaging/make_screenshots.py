@@ -113,6 +113,28 @@ def main(argv=None) -> int:
     window.tabs.setCurrentIndex(TAB_TITLES.index("Augment"))
     wait(app, lambda: not window.augment.is_busy() and window.augment.tiles["contrast"].array is not None)
     grab("Augment", "augment")
+
+    # Lecture: each explorer, and the guided lesson beside it.
+    lecture = window.lecture
+    for title, name in (("Loss functions", "lecture_loss"), ("Dropout", "lecture_dropout"),
+                        ("2D convolution", "lecture_conv2d"), ("Receptive fields", "lecture_fields")):
+        lecture.setCurrentIndex([lecture.tabText(i) for i in range(lecture.count())].index(title))
+        if title == "2D convolution":
+            lecture.explorer(title).load_example("sobel")
+            lecture.explorer(title).slider.setValue(7)
+        if title == "Receptive fields":
+            lecture.explorer(title).select_layer("conv_2")
+            lecture.explorer(title).select_cell(6, 9)
+        grab("Lecture", name)
+    from cnnviz.qt.lesson.dock import start_lesson
+
+    panel = start_lesson(window, "lecture")
+    panel.go_to(2)
+    panel.show_me()
+    settle(app, 1.0)
+    window.grab().save(str(out / "lesson.png"))
+    print(f"wrote {out / 'lesson.png'}", flush=True)
+    window.lesson_dock.hide()
     window.document.undo_stack.setClean()
     window.close()
     return 0

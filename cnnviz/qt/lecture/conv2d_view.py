@@ -70,7 +70,7 @@ class Conv2DLectureView(QWidget):
         self.w_edit = QPlainTextEdit()
         for edit, tip in ((self.x_edit, "the image X: one row per line"), (self.w_edit, "the kernel W")):
             edit.setToolTip(tip)
-            edit.setFixedHeight(110)
+            edit.setFixedHeight(96)
             edit.setTabChangesFocus(True)
         self.mode = QComboBox()
         self.mode.addItems(MODES)
@@ -127,17 +127,25 @@ class Conv2DLectureView(QWidget):
         form.addWidget(self.stride, 2, 3)
         form.addWidget(self.flip, 3, 0, 1, 4)
 
-        grids = QHBoxLayout()
-        grids.addWidget(_boxed("X padded, the window", self.padded, "the image with the mode's zeros (hatched); "
-                               "the outlined window makes the current output cell"), 3)
-        self.kernel_box = _boxed("W as it meets the window", self.kernel, "rotated by 180\u00b0 in the textbook's "
-                                 "convolution; as stored in Keras's cross-correlation")
-        grids.addWidget(self.kernel_box, 2)
-        grids.addWidget(_boxed("products", self.products, "window \u00d7 kernel, cell by cell; their sum is the "
-                               "output cell"), 2)
-        grids.addWidget(_boxed("Y (this view)", self.out_grid, "the output so far; click a cell to jump to it"), 2)
-        grids.addWidget(_boxed("Keras Conv2D (cross-correlation)", self.keras_grid, "what tf.nn.conv2d gives for "
-                               "the same X, W and padding: W is not rotated"), 2)
+        # two rows of three equal columns: the computation above, the two results below (fits beside the dock)
+        grids = QGridLayout()
+        boxes = [
+            _boxed("X padded, the window", self.padded, "the image with the mode's zeros (hatched); "
+                   "the outlined window makes the current output cell"),
+            _boxed("W as it meets the window", self.kernel, "rotated by 180\u00b0 in the textbook's "
+                   "convolution; as stored in Keras's cross-correlation"),
+            _boxed("products", self.products, "window \u00d7 kernel, cell by cell; their sum is the output cell"),
+            _boxed("Y (this view)", self.out_grid, "the output so far; click a cell to jump to it"),
+            _boxed("Keras Conv2D (cross-correlation)", self.keras_grid, "what tf.nn.conv2d gives for the same X, W "
+                   "and padding: W is not rotated"),
+        ]
+        self.kernel_box = boxes[1]
+        for n, box in enumerate(boxes):
+            grids.addWidget(box, n // 3, n % 3)
+        for grid in (self.padded, self.kernel, self.products, self.out_grid, self.keras_grid):
+            grid.setMinimumSize(150, 150)
+        for c in range(3):
+            grids.setColumnStretch(c, 1)
 
         controls = QHBoxLayout()
         for w in (self.back_button, self.step_button, self.play_button):
