@@ -82,9 +82,10 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None, path: 
                  test_fraction: float = 0.2, seed: int = 0) -> Dataset:
     """Load a dataset of :data:`DATASETS` by name; images uint8 NHWC, labels int64 (N,).
 
-    ``mnist_sample``: the bundled sample. ``mnist``, ``fashion_mnist``, ``cifar10``: local files first (``path``
-    as an .npz file or a folder, then ``data_dir``, ``$CNNVIZ_DATA_DIR``, ``~/.cnnviz/data``,
-    ``~/.keras/datasets``), then Keras's download (if ``download``). ``folder``: :func:`load_image_folder` on
+    ``mnist_sample``: the bundled sample. ``mnist``, ``fashion_mnist``, ``cifar10``: a given ``path`` (an .npz
+    file, one of the IDX files or CIFAR-10 batches, or a folder holding them) and only it; else local files first
+    (``data_dir``, ``$CNNVIZ_DATA_DIR``, ``~/.cnnviz/data``, ``~/.keras/datasets``), then Keras's download (if
+    ``download``). ``folder``: :func:`load_image_folder` on
     ``path`` with ``image_size`` (H, W), ``color_mode``, ``test_fraction`` and ``seed``.
     Raises DatasetError; when nothing local was found and the download failed it has ``suggest_sample=True``.
     """
@@ -102,13 +103,43 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None, path: 
             raise DatasetError('The "folder" dataset needs a path: the folder that holds one subfolder per class.')
         return load_image_folder(path, image_size=image_size, color_mode=color_mode,
                                  test_fraction=test_fraction, seed=seed)
-    dirs = data_search_dirs(data_dir)
     if path is not None:
-        chosen = Path(path).expanduser()
-        if chosen.is_file():
-            return load_npz(chosen, name=key, class_names=_CLASSES[key])
-        dirs.insert(0, chosen)
-    return _load_standard(key, dirs, download)
+        return _load_chosen(key, Path(path).expanduser())
+    return _load_standard(key, data_search_dirs(data_dir), download)
+
+
+def _load_chosen(key: str, chosen: Path) -> Dataset:
+    """The file or folder the user chose, and only that (no other folder, no download): an .npz file, one of the
+    four IDX files or a CIFAR-10 batch (standing for its folder), or a folder holding the files."""
+    info = DATASETS[key]
+    parts = {p.name for p in find_idx_files(chosen.parent).values()} | set(CIFAR_BATCHES)
+    if chosen.is_file() and chosen.name not in parts:
+        return load_npz(chosen, name=key, class_names=_CLASSES[key])
+    if not chosen.is_file() and not chosen.is_dir():
+        what = "does not exist" if not chosen.exists() else "is not a regular file or folder"
+        raise DatasetError(f"{chosen} {what}: choose {info.accepted_files}.")
+    folder = chosen if chosen.is_dir() else chosen.parent
+    if key != "cifar10" and IDX_FILES[0] in find_idx_files(folder):   # the IDX files themselves, whatever its name
+        return load_idx_folder(folder, name=key, class_names=_CLASSES[key])
+    found = _load_from(key, folder, [])
+    if found is None:
+        raise DatasetError(f"No {info.title} files in {folder}: choose {info.accepted_files}.")
+    return found
+
+
+def _load_from(key: str, d: Path, tried: list[str]) -> Dataset | None:
+    """The dataset from folder ``d`` (its candidate places), or None; what was looked for goes to ``tried``."""
+    names = _CLASSES[key]
+    for kind, p in _candidates(key, d):
+        if kind == "npz" and p.is_file():
+            return load_npz(p, name=key, class_names=names)
+        if kind == "idx" and p.is_dir() and IDX_FILES[0] in find_idx_files(p):
+            return load_idx_folder(p, name=key, class_names=names)
+        if kind == "cifar" and (p / CIFAR_BATCHES[0]).is_file():
+            return load_cifar10_batches(p)
+        what = {"npz": "", "idx": f"{os.sep} (IDX files)", "cifar": f"{os.sep} (CIFAR-10 batches)"}[kind]
+        tried.append(f"{p}{what}")
+    return None
 
 
 def data_search_dirs(data_dir: str | os.PathLike | None = None) -> list[Path]:
@@ -144,15 +175,9 @@ def _load_standard(key: str, dirs: list[Path], download: bool) -> Dataset:
     names = _CLASSES[key]
     tried: list[str] = []
     for d in dirs:
-        for kind, p in _candidates(key, d):
-            if kind == "npz" and p.is_file():
-                return load_npz(p, name=key, class_names=names)
-            if kind == "idx" and p.is_dir() and IDX_FILES[0] in find_idx_files(p):
-                return load_idx_folder(p, name=key, class_names=names)
-            if kind == "cifar" and (p / CIFAR_BATCHES[0]).is_file():
-                return load_cifar10_batches(p)
-            what = {"npz": "", "idx": f"{os.sep} (IDX files)", "cifar": f"{os.sep} (CIFAR-10 batches)"}[kind]
-            tried.append(f"{p}{what}")
+        found = _load_from(key, d, tried)
+        if found is not None:
+            return found
     failure = "not tried (download=False)"
     if download:
         try:

@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image
 
 from cnnviz.core.data.image_files import open_picture, to_8bit
+from cnnviz.core.data.walk import FolderWalk, WalkLimitError
 
 COLOR_MODES = ("grayscale", "rgb")
 _MAX_LISTED = 50  # skipped files named one by one; the rest are counted
@@ -88,8 +89,9 @@ def read_image_folder(
     labels: list[int] = []
     skipped: list[tuple[str, str]] = []
     per_class = [0] * len(class_dirs)
+    walk = FolderWalk(root)   # one bound for the whole chosen folder
     for label, class_dir in enumerate(class_dirs):
-        for file in _files_under(class_dir):
+        for file in _files_under(class_dir, walk):
             try:
                 images.append(_load_one(file, (width, height), color_mode))
             except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds for unreadable files
@@ -129,12 +131,12 @@ def _check_size(image_size) -> tuple[int, int]:
     return height, width
 
 
-def _files_under(folder: Path):
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))  # sorted: a reproducible order
-        for name in sorted(filenames):
-            if not name.startswith("."):
-                yield Path(dirpath, name)
+def _files_under(folder: Path, walk: FolderWalk | None = None):
+    """Regular files below ``folder`` (cnnviz.core.data.walk: never a FIFO or a device, bounded, progress)."""
+    try:
+        yield from (walk or FolderWalk(folder)).files(folder)
+    except WalkLimitError as exc:
+        raise ImageFolderError(str(exc)) from None
 
 
 def _load_one(file: Path, size_wh: tuple[int, int], color_mode: str) -> np.ndarray:

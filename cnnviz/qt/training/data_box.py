@@ -1,120 +1,43 @@
 """The "Data" part of the set-up form: pick a dataset from the registry, load it off the GUI thread, preview it.
 
-A failed load shows the DatasetError's message; when the error says the bundled sample is a sensible offer
-(nothing local, download failed) a button switches to it.
+Every dataset read from disk has an "Open file or folder…" row (data_source.py), and a file or folder dropped on
+the box is recognised and loaded. Loads run through a LoadRunner (cnnviz.qt.tasks): a newer load cancels the one
+before, "Cancel" stops the current one, progress is shown as it comes, and a slow or stuck load never holds up
+the next (e.g. the bundled sample after a folder that was too big). A failed load shows the DatasetError's
+message; when nothing was found locally the message says in one line what to choose, and a button offers the
+bundled sample.
 
 "CelebA (folder)" is streamed from disk while training (cnnviz.core.data.celeba): choosing it reads only the index
-files (off the GUI thread) into a :class:`CelebASource` - counts per split, the attribute to predict and a few
-faces as the model will see them; the training worker builds the tf.data pipelines from it.
+files (off the GUI thread) into a :class:`CelebASource` (celeba_source.py); the training worker builds the
+tf.data pipelines from it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+                               QSpinBox, QVBoxLayout, QWidget)
 
-from cnnviz.core.data.celeba import (CELEBA_ATTRIBUTES, CLASSIC_TRAIN_LIMIT, CLASSIC_VALID_LIMIT, DEFAULT_ATTRIBUTE,
-                                IMAGE_SIZE, SPLITS, CelebAError, CelebAIndex)
+from cnnviz.core.data.celeba import CELEBA_ATTRIBUTES, DEFAULT_ATTRIBUTE, CelebAIndex
 from cnnviz.core.data.choice import DataChoice
 from cnnviz.core.data.dataset import Dataset, DatasetError
 from cnnviz.core.data.datasets import DATASETS, DEFAULT_DATASET, load_dataset
 
-from ..tasks import TaskRunner
+from ..tasks import LoadRunner
+from .celeba_source import CELEBA, CELEBA_TEST_LIMIT, CELEBA_TITLE, CELEBA_VALID_LIMIT, CelebASource, load_celeba_source
+from .data_preview import ClassCountsPlot, celeba_preview_items, celeba_summary, dataset_preview_items, dataset_summary
+from .data_source import WHAT_TO_CHOOSE, DataSourceRow, accepts_path, dropped_path, recognize
 from .images import ThumbnailStrip
 
+__all__ = ["CELEBA", "CelebASource", "DataBox"]
+
 ERROR_STYLE = "QLabel { color: #b71c1c; background: #fdecea; border: 1px solid #f5c2c0; padding: 4px; }"
-PREVIEW_COUNT = 16
-CELEBA = "celeba"
-CELEBA_TITLE = "CelebA (folder)"
-CELEBA_VALID_LIMIT = CLASSIC_VALID_LIMIT   # first N validation images (the lecture: 1,000)
-CELEBA_TEST_LIMIT = 1_000                  # first N test images, evaluated and shown after training
-
-
-@dataclass(eq=False)
-class CelebASource:
-    """CelebA chosen in the Data box: what the training worker streams from, and what the form shows.
-
-    Quacks like a :class:`~cnnviz.core.data.dataset.Dataset` where the panel needs it (``name``, ``input_shape``,
-    ``num_classes``, ``class_names``, ``source``); ``x_train`` / ``y_train`` are only the preview faces (uint8
-    64x64x3, evaluation view) so the augmentation preview has something to show. ``counts`` / ``positives``:
-    images (and how many have the attribute) per split ("train", "valid", "test") in the whole folder.
-    """
-
-    index: CelebAIndex
-    attribute: str
-    counts: dict[str, int]
-    positives: dict[str, int]
-    x_train: np.ndarray
-    y_train: np.ndarray
-    valid_limit: int | None = CELEBA_VALID_LIMIT
-    test_limit: int | None = CELEBA_TEST_LIMIT
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    name = CELEBA
-    num_classes = 2
-
-    @property
-    def input_shape(self) -> tuple[int, int, int]:
-        return (*IMAGE_SIZE, 3)
-
-    @property
-    def class_names(self) -> tuple[str, str]:
-        from cnnviz.core.data.celeba import class_names_for
-
-        return class_names_for(self.attribute)
-
-    @property
-    def folder(self) -> str:
-        return str(self.index.folder)
-
-    @property
-    def source(self) -> str:
-        return (f"CelebA in {self.index.folder} ({self.index.image_dir.name}/, {self.index.attr_file.name}, "
-                f"{self.index.partition_file.name}): attribute {self.attribute}")
-
-    def class_counts(self, split: str = "train") -> np.ndarray:
-        key = {"test": "test", "valid": "valid"}.get(split, "train")
-        return np.array([self.counts[key] - self.positives[key], self.positives[key]], np.int64)
-
-
-def _load_celeba(folder: str | CelebAIndex, attribute: str) -> CelebASource | DatasetError:
-    """Runs on the task thread: read the index (or reuse it), count per split, decode a few faces."""
-    from cnnviz.core.data.celeba import decode_image, eval_transform, read_index
-
-    try:
-        index = folder if isinstance(folder, CelebAIndex) else read_index(folder)
-        column = index.attribute_column(attribute)
-        has = index.attributes[:, column]
-        counts = {s: int(np.sum(index.partition == v)) for v, s in enumerate(SPLITS)}
-        positives = {s: int(np.sum(has[index.partition == v])) for v, s in enumerate(SPLITS)}
-        if counts["train"] == 0:
-            raise CelebAError(f"{index.partition_file.name} puts no images in the training partition (0).")
-        rows = np.flatnonzero(index.partition == 0)
-        rows = rows[np.unique(np.linspace(0, len(rows) - 1, min(PREVIEW_COUNT, len(rows))).astype(int))]
-        faces = []
-        for name in index.filenames[rows].tolist():
-            path = index.image_dir / name
-            if not path.is_file():
-                raise CelebAError(f"{index.image_dir.name}/{name} is listed in {index.attr_file.name} but is not in "
-                                  f"{index.image_dir}. Extract the complete img_align_celeba.zip.")
-            try:
-                face = np.asarray(eval_transform(decode_image(str(path))))
-            except Exception as exc:  # noqa: BLE001 - a broken JPEG: say which
-                raise CelebAError(f"{index.image_dir.name}/{name} cannot be decoded as an image "
-                                  f"({type(exc).__name__}).") from exc
-            faces.append((np.clip(face, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8))
-        return CelebASource(index, index.attribute_names[column], counts, positives, np.stack(faces),
-                            has[rows].astype(np.int64))
-    except DatasetError as exc:
-        return exc
+PROGRESS_WORDS = {"listing": "Looking for images: {done:,} files found", "reading": "Reading images: {done:,} of "
+                  "{total:,}", "index": "Reading the CelebA index: {done:,} of {total:,} rows",
+                  "faces": "Decoding preview faces: {done} of {total}"}
 
 
 def _load(name: str, path: str | None, image_size: tuple[int, int], color_mode: str) -> Dataset | DatasetError:
-    """Runs on the task thread; a DatasetError is returned (not raised) so its ``suggest_sample`` survives."""
+    """Runs on a load thread; a DatasetError is returned (not raised) so its ``suggest_sample`` survives."""
     try:
         return load_dataset(name, path=path or None, image_size=image_size, color_mode=color_mode)
     except DatasetError as exc:
@@ -122,18 +45,25 @@ def _load(name: str, path: str | None, image_size: tuple[int, int], color_mode: 
 
 
 class DataBox(QGroupBox):
-    """Dataset chooser with preview. ``dataset_changed(Dataset or None)`` after each load (None: failed)."""
+    """Dataset chooser with preview. ``dataset_changed(Dataset or None)`` after each load (None: failed, cancelled
+    or nothing chosen yet)."""
 
     dataset_changed = Signal(object)
 
-    def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Data", parent)
-        self.tasks = tasks
+        self.loads = LoadRunner("data-loads", self)
+        self.loads.done.connect(self._on_loads_done)
+        self.loads.failed.connect(self._on_loads_failed)
+        self.loads.cancelled.connect(self._on_loads_cancelled)
+        self.loads.progress.connect(self._on_loads_progress)
         self.dataset: Dataset | None = None
         self._token = 0
+        self._paths: dict[str, str] = {}      # the file or folder chosen for each dataset
         self._input_shape: tuple[int, int, int] = (28, 28, 1)
-        tasks.task_done.connect(self._on_tasks_task_done)
-        tasks.task_failed.connect(self._on_tasks_task_failed)
+        self.setAcceptDrops(True)
+        self.setToolTip("Drop a data file or folder here (mnist.npz, IDX files, cifar-10-batches-py/, a folder of "
+                        "class folders, a CelebA folder)")
 
         self.combo = QComboBox()
         for info in DATASETS.values():
@@ -150,19 +80,24 @@ class DataBox(QGroupBox):
         self.attribute_combo.setCurrentText(DEFAULT_ATTRIBUTE)
         self.attribute_combo.setToolTip("The yes/no attribute the model learns to predict (one sigmoid output)")
         self._celeba_index: CelebAIndex | None = None
-        self.folder_edit = QLineEdit()
-        self.folder_edit.setPlaceholderText("folder with one subfolder per class")
-        self.folder_edit.setReadOnly(True)
-        self.browse_button = QPushButton("Browse…")
-        self.browse_button.clicked.connect(self._on_browse_button_clicked)
-        self.folder_row = QWidget()
-        row = QHBoxLayout(self.folder_row)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.folder_edit, 1)
-        row.addWidget(self.browse_button)
+        self.folder_row = DataSourceRow()
+        self.folder_edit, self.browse_button = self.folder_row.edit, self.folder_row.button
+        self.folder_row.path_chosen.connect(self._on_folder_row_path_chosen)
 
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(10)
+        self.cancel_button = QPushButton("Cancel loading")
+        self.cancel_button.setToolTip("Stop reading this dataset; choose another one, or the same again")
+        self.cancel_button.clicked.connect(self._on_cancel_button_clicked)
+        self.busy_row = QWidget()
+        busy = QHBoxLayout(self.busy_row)
+        busy.setContentsMargins(0, 0, 0, 0)
+        busy.addWidget(self.progress, 1)
+        busy.addWidget(self.cancel_button)
+        self.busy_row.hide()
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet(ERROR_STYLE)
@@ -179,25 +114,19 @@ class DataBox(QGroupBox):
                                    "The validation images are taken from this subset.")
 
         self.preview = ThumbnailStrip(columns=8, cell=34, placeholder="loading…")
-        self.counts_plot = pg.PlotWidget()
-        self.counts_plot.setBackground("w")
-        self.counts_plot.setFixedHeight(110)
-        self.counts_plot.setMouseEnabled(False, False)
-        self.counts_plot.hideButtons()
-        self.counts_plot.setMenuEnabled(False)
-        self.counts_plot.setTitle("training images per class", size="9pt")
-        self._bars: pg.BarGraphItem | None = None
+        self.counts_plot = ClassCountsPlot()
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Dataset", self.combo)
-        form.addRow("Folder", self.folder_row)
+        form.addRow("From", self.folder_row)
         form.addRow("Attribute", self.attribute_combo)
         self._form = form
         form.addRow("Images to use", self.limit_spin)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.status)
+        layout.addWidget(self.busy_row)
         layout.addWidget(self.error)
         layout.addWidget(self.sample_button)
         layout.addWidget(self.preview)
@@ -223,9 +152,29 @@ class DataBox(QGroupBox):
         return self.attribute_combo.currentText()
 
     def set_folder(self, path: str) -> None:
+        """The file or folder to read the current dataset from (loads it)."""
         self.folder_edit.setText(path)
-        if self.name in ("folder", CELEBA):
+        self._paths[self.name] = path
+        if accepts_path(self.name):
             self.reload()
+
+    def open_path(self, path: str) -> bool:
+        """Load a file or folder as whatever dataset it holds (see data_source.recognize; a file the current
+        dataset reads goes to it). False, with a message, when it is no dataset cnnviz reads."""
+        name = recognize(path)
+        if name is None and accepts_path(self.name) and self.name != "folder":
+            name = self.name
+        if name is None:
+            self._fail(f"{path} is not a dataset cnnviz reads: drop or open mnist.npz, the IDX files, "
+                       "cifar-10-batches-py/, a CelebA folder or a folder with one subfolder of images per class.",
+                       offer_sample=False)
+            return False
+        self._paths[name] = path
+        if name == self.name:
+            self.set_folder(path)
+        else:
+            self.select(name)   # reloads with the path just noted
+        return True
 
     def set_input_shape(self, shape: tuple[int, int, int]) -> None:
         """The model's input (H, W, C): image folders are resized to it."""
@@ -245,60 +194,81 @@ class DataBox(QGroupBox):
 
     def data_choice(self) -> DataChoice:
         """What is chosen, as the core Run's record (what a run config and a run folder carry): the dataset, its
-        folder, how a folder is read (the model's input size and colour), the images to use, CelebA's limits."""
+        file or folder, how a folder is read (the model's input size and colour), the images to use, CelebA's
+        limits."""
         name = self.name
-        folder = self.folder_edit.text().strip() or None
+        path = self.folder_edit.text().strip() or None
         if name == CELEBA:
             src = self.dataset if isinstance(self.dataset, CelebASource) else None
-            return DataChoice(CELEBA, path=folder, limit=self.images_limit(), attribute=self.attribute,
+            return DataChoice(CELEBA, path=path, limit=self.images_limit(), attribute=self.attribute,
                               valid_limit=src.valid_limit if src else CELEBA_VALID_LIMIT,
                               test_limit=src.test_limit if src else CELEBA_TEST_LIMIT)
         if name == "folder":
             h, w, c = self._input_shape
-            return DataChoice(name, path=folder, limit=self.images_limit(), image_size=(h, w),
+            return DataChoice(name, path=path, limit=self.images_limit(), image_size=(h, w),
                               color_mode="rgb" if c == 3 else "grayscale")
-        return DataChoice(name, path=folder if DATASETS[name].needs_path else None, limit=self.images_limit())
+        return DataChoice(name, path=path if accepts_path(name) else None, limit=self.images_limit())
+
+    def is_loading(self) -> bool:
+        return self.loads.current != 0
+
+    def cancel(self) -> None:
+        """Stop the current load (as the Cancel button does)."""
+        if self.is_loading():
+            self.loads.cancel()
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        return self.loads.shutdown(timeout_ms)
 
     def reload(self) -> None:
         self.dataset = None
         self._show_error(None)
         name = self.name
         celeba = name == CELEBA
-        self._form.setRowVisible(self.folder_row, celeba or DATASETS[name].needs_path)
+        self._form.setRowVisible(self.folder_row, accepts_path(name))
         self._form.setRowVisible(self.attribute_combo, celeba)
-        self.folder_edit.setPlaceholderText("CelebA folder (img_align_celeba/, list_attr_celeba.txt, …)" if celeba
-                                            else "folder with one subfolder per class")
-        self.counts_plot.setTitle("training images per class", size="9pt")
+        self.folder_row.set_dataset(name)
+        self.folder_edit.setText(self._paths.get(name, ""))
         if celeba:
             self._reload_celeba()
             return
         if DATASETS[name].needs_path and not self.folder_edit.text():
-            self.status.setText("Choose a folder that holds one subfolder of images per class.")
-            self.preview.set_items([])
-            self.dataset_changed.emit(None)
+            self._idle("Choose a folder that holds one subfolder of images per class (“Open file or folder…”, or "
+                       "drop it here).")
             return
         h, w, c = self._input_shape
-        self.status.setText(f"Loading {DATASETS[name].title}…")
-        self.preview.placeholder = "loading…"
-        self.preview.set_items([])
-        self._token = self.tasks.submit(_load, name, self.folder_edit.text(), (h, w), "rgb" if c == 3 else "grayscale")
+        self._start(f"Loading {DATASETS[name].title}…", _load, name, self.folder_edit.text() if accepts_path(name)
+                    else None, (h, w), "rgb" if c == 3 else "grayscale")
 
     def _reload_celeba(self) -> None:
         folder = self.folder_edit.text()
         if not folder:
-            self.status.setText("Choose your CelebA folder: the one holding img_align_celeba/ (the 178x218 JPEGs), "
-                                "list_attr_celeba.txt and list_eval_partition.txt.")
-            self.preview.set_items([])
+            self._idle("Choose your CelebA folder: the one holding img_align_celeba/ (the 178x218 JPEGs), "
+                       "list_attr_celeba.txt and list_eval_partition.txt.")
             self._set_counts(None)
-            self.dataset_changed.emit(None)
             return
         index = self._celeba_index
         if index is None or folder not in (str(index.folder), str(index.image_dir)):
             index = self._celeba_index = None
-        self.status.setText("Reading the CelebA index files…" if index is None else "Choosing the attribute…")
+        self._start("Reading the CelebA index files…" if index is None else "Choosing the attribute…",
+                    load_celeba_source, index or folder, self.attribute)
+
+    def _idle(self, text: str) -> None:
+        """Nothing to load yet: say what to choose (and stop a load still running)."""
+        self.loads.cancel()
+        self._token = 0
+        self.busy_row.hide()
+        self.status.setText(text)
+        self.preview.set_items([])
+        self.dataset_changed.emit(None)
+
+    def _start(self, text: str, fn, *args) -> None:
+        self.status.setText(text)
         self.preview.placeholder = "loading…"
         self.preview.set_items([])
-        self._token = self.tasks.submit(_load_celeba, index or folder, self.attribute)
+        self.progress.setRange(0, 0)
+        self.busy_row.show()
+        self._token = self.loads.submit(fn, *args)
 
     # --- slots ----------------------------------------------------------------------------------------
     @Slot()
@@ -310,23 +280,25 @@ class DataBox(QGroupBox):
         if self.name == CELEBA:
             self.reload()
 
-    @Slot()
-    def _on_browse_button_clicked(self) -> None:
-        title = "CelebA folder" if self.name == CELEBA else "Folder with one subfolder per class"
-        path = QFileDialog.getExistingDirectory(self, title, self.folder_edit.text())
-        if path:
-            self.set_folder(path)
+    @Slot(str)
+    def _on_folder_row_path_chosen(self, path: str) -> None:
+        self.set_folder(path)
 
     @Slot()
     def _on_sample_button_clicked(self) -> None:
         self.select(DEFAULT_DATASET)
 
+    @Slot()
+    def _on_cancel_button_clicked(self) -> None:
+        self.cancel()
+
     @Slot(int, object)
-    def _on_tasks_task_done(self, token: int, result: object) -> None:
+    def _on_loads_done(self, token: int, result: object) -> None:
         if token != self._token:
             return
+        self.busy_row.hide()
         if isinstance(result, DatasetError):
-            self._fail(str(result), offer_sample=result.suggest_sample)
+            self._fail(self._explain(result), offer_sample=result.suggest_sample, details=str(result))
             return
         self.dataset = result
         if isinstance(result, CelebASource):
@@ -337,74 +309,90 @@ class DataBox(QGroupBox):
         self.dataset_changed.emit(result)
 
     @Slot(int, str, str)
-    def _on_tasks_task_failed(self, token: int, message: str, details: str) -> None:
+    def _on_loads_failed(self, token: int, message: str, details: str) -> None:
         if token == self._token:
-            self._fail(message, offer_sample=self.name != DEFAULT_DATASET)
+            self.busy_row.hide()
+            self._fail(message, offer_sample=self.name != DEFAULT_DATASET, details=details)
 
-    def _fail(self, message: str, offer_sample: bool) -> None:
+    @Slot(int)
+    def _on_loads_cancelled(self, token: int) -> None:
+        if token != self._token:
+            return   # replaced by a newer load: that one reports
+        self.busy_row.hide()
         self.dataset = None
-        self.status.setText("")
-        self._show_error(message, offer_sample=offer_sample and self.name != DEFAULT_DATASET)
+        self.status.setText("Loading cancelled. Choose a dataset, file or folder (or the same again).")
         self.preview.placeholder = "no data"
         self.preview.set_items([])
         self._set_counts(None)
         self.dataset_changed.emit(None)
 
+    @Slot(int, str, int, int)
+    def _on_loads_progress(self, token: int, what: str, done: int, total: int) -> None:
+        if token != self._token:
+            return
+        words = PROGRESS_WORDS.get(what, "{done:,}")
+        self.status.setText(words.format(done=done, total=max(total, done)) + "…")
+        if total > 0:
+            self.progress.setRange(0, total)
+            self.progress.setValue(min(done, total))
+        else:
+            self.progress.setRange(0, 0)
+
+    def _explain(self, exc: DatasetError) -> str:
+        """The message to show: for "nothing found" (no file chosen, nothing local, no download) one line that
+        says what to choose; otherwise the reader's own message."""
+        name, message = self.name, str(exc)
+        if exc.suggest_sample and accepts_path(name) and not self.folder_edit.text():
+            first = message.split("\n", 1)[0].rstrip(".")
+            return (f"{first}. Click “Open file or folder…” and choose {WHAT_TO_CHOOSE[name]}, or drop it on this "
+                    "box.")
+        return message
+
+    def _fail(self, message: str, offer_sample: bool, details: str = "") -> None:
+        self.dataset = None
+        self.status.setText("")
+        self._show_error(message, offer_sample=offer_sample and self.name != DEFAULT_DATASET, details=details)
+        self.preview.placeholder = "no data"
+        self.preview.set_items([])
+        self._set_counts(None)
+        self.dataset_changed.emit(None)
+
+    # --- drag and drop --------------------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if dropped_path(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        path = dropped_path(event)
+        if path:
+            event.acceptProposedAction()
+            self.open_path(path)
+
     # --- display --------------------------------------------------------------------------------------
-    def _show_error(self, message: str | None, offer_sample: bool = False) -> None:
+    def _show_error(self, message: str | None, offer_sample: bool = False, details: str = "") -> None:
         self.error.setText(message or "")
+        self.error.setToolTip(details if details and details != message else "")
         self.error.setVisible(bool(message))
         self.sample_button.setVisible(bool(message) and offer_sample)
 
     def _show_dataset(self, ds: Dataset) -> None:
-        h, w, c = ds.input_shape
-        notes = f"<br><i>{len(ds.notes)} file(s) skipped</i>" if ds.notes else ""
-        self.status.setText(f"<b>{len(ds.x_train):,}</b> training + <b>{len(ds.x_test):,}</b> test images, "
-                            f"{h}×{w}×{c}, {ds.num_classes} classes{notes}")
+        self.status.setText(dataset_summary(ds))
         self.status.setToolTip(ds.source)
         self.limit_spin.setMaximum(len(ds.x_train))
-        rng = np.random.default_rng(0)
-        idx = np.sort(rng.choice(len(ds.x_train), size=min(PREVIEW_COUNT, len(ds.x_train)), replace=False))
-        self.preview.set_items([(ds.x_train[i], _short(ds.class_names[ds.y_train[i]]), None) for i in idx])
+        self.preview.set_items(dataset_preview_items(ds))
         self._set_counts(ds)
 
     def _show_celeba(self, src: CelebASource) -> None:
-        c, p = src.counts, src.positives
-        per_split = ", ".join(f"<b>{c[s]:,}</b> {s} ({p[s]:,} {html_escape(src.attribute)})" for s in SPLITS)
-        used = (f"Training streams the images from disk (the lecture used {CLASSIC_TRAIN_LIMIT:,}: set "
-                f"“Images to use”); validation: the first {min(c['valid'], CELEBA_VALID_LIMIT):,} valid images; "
-                f"results: the first {min(c['test'], CELEBA_TEST_LIMIT):,} test images.")
-        self.status.setText(f"CelebA: {per_split}; 64×64×3, classes “{src.class_names[0]}” / "
-                            f"“{src.class_names[1]}”.<br><i>{used}</i>")
+        self.status.setText(celeba_summary(src))
         self.status.setToolTip(src.source)
-        self.limit_spin.setMaximum(max(1, c["train"]))
-        self.preview.set_items([(img, _short(src.attribute if y else "not", 9), None)
-                                for img, y in zip(src.x_train, src.y_train)])
+        self.limit_spin.setMaximum(max(1, src.counts["train"]))
+        self.preview.set_items(celeba_preview_items(src))
         self._set_counts(src)
 
-    def _set_counts(self, ds: Dataset | None) -> None:
-        if self._bars is not None:
-            self.counts_plot.removeItem(self._bars)
-            self._bars = None
-        if ds is None:
-            return
-        counts = ds.class_counts("train")
-        x = np.arange(len(counts))
-        self._bars = pg.BarGraphItem(x=x, height=counts, width=0.7, brush="#0072b2", pen=None)
-        self.counts_plot.addItem(self._bars)
-        axis = self.counts_plot.getAxis("bottom")
-        step = max(1, len(counts) // 12)
-        axis.setTicks([[(i, _short(ds.class_names[i])) for i in range(0, len(counts), step)]])
-        self.counts_plot.setXRange(-0.6, len(counts) - 0.4, padding=0)
-        self.counts_plot.setYRange(0, max(1, int(counts.max())) * 1.1, padding=0)
-        self.counts_plot.setToolTip("\n".join(f"{n}: {int(k):,}" for n, k in zip(ds.class_names, counts)))
-
-
-def html_escape(text: str) -> str:
-    import html
-
-    return html.escape(text)
-
-
-def _short(name: str, n: int = 7) -> str:
-    return name if len(name) <= n else name[:n - 1] + "…"
+    def _set_counts(self, ds) -> None:
+        self.counts_plot.set_counts(ds)

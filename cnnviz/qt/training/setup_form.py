@@ -63,7 +63,7 @@ class SetupForm(QWidget):
         super().__init__(parent)
         self.tasks = TaskRunner("training-setup", self)
         self.tasks.task_done.connect(self._on_tasks_task_done)
-        self.data_box = DataBox(self.tasks)
+        self.data_box = DataBox()
         self.data_box.dataset_changed.connect(self._on_data_box_dataset_changed)
         self._aug_token = 0
         self._aug_seed = 1
@@ -214,7 +214,8 @@ class SetupForm(QWidget):
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
         self._aug_timer.stop()
-        return self.tasks.shutdown(timeout_ms)
+        loads_stopped = self.data_box.shutdown(timeout_ms)
+        return self.tasks.shutdown(timeout_ms) and loads_stopped
 
     # --- slots ----------------------------------------------------------------------------------------
     @Slot()
