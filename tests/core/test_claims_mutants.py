@@ -165,7 +165,7 @@ def test_conv1d_output_size_defaults_and_messages():
     for args, message in [((0, 3), "input length n must be a positive integer, got 0"),
                           ((5, 0), "kernel length m must be a positive integer, got 0"),
                           ((5, 3, 0, 0), "stride s must be a positive integer, got 0"),
-                          ((2, 5, (1, 0)), "the kernel (m = 5) is longer than the padded input (n + padding = 3): "
+                          ((2, 5, (1, 1)), "the kernel (m = 5) is longer than the padded input (n + padding = 4): "
                                            "no output; pad more or use a shorter kernel")]:
         with pytest.raises(ValueError) as info:
             conv.conv1d_output_size(*args)
