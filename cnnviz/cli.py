@@ -13,11 +13,38 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cnnviz.core.errors import UserError
+
 EXIT_BAD_INPUT = 2
+EXIT_CRASH = 1
 
 
-class CliError(Exception):
+class CliError(UserError):
     """A user mistake: printed as one clear line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the CLI's rule for bad input: one line on stderr, exit 2 (not the usage block)."""
+
+    def error(self, message: str):
+        from cnnviz.core.errors import one_line
+
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
+
+
+def _whole(minimum: int):
+    """An argparse type: a whole number of at least ``minimum``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
 
 
 def _load_spec(args: argparse.Namespace):
@@ -104,9 +131,39 @@ def _keras_model_from(path: str):
     import keras
 
     try:
-        return keras.saving.load_model(path)
+        model = keras.saving.load_model(path)
     except Exception as exc:  # noqa: BLE001 - Keras raises many kinds for a bad file
         raise CliError(f"{path}: not a Keras model that can be loaded ({type(exc).__name__}: {exc})") from None
+    inputs, outputs = list(getattr(model, "inputs", None) or []), list(getattr(model, "outputs", None) or [])
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise CliError(f"{path}: train --model needs a model with one image input and one output; this one has "
+                       f"{len(inputs)} input(s) and {len(outputs)} output(s)")
+    if len(inputs[0].shape) != 4:
+        raise CliError(f"{path}: train --model needs an image input (batch, height, width, channels); this "
+                       f"model's input is {tuple(inputs[0].shape)}")
+    if len(outputs[0].shape) != 2:
+        raise CliError(f"{path}: train --model needs a classifier whose output is one vector of class scores per "
+                       f"image (batch, classes); this model's output is {tuple(outputs[0].shape)} (a feature map: "
+                       "end it with Flatten/GlobalAveragePooling2D and Dense)")
+    return model
+
+
+def _check_counts(choice, where: str) -> None:
+    """A run config is a file anyone can edit: its image counts must be whole numbers (or absent)."""
+    for name in ("limit", "valid_limit", "test_limit"):
+        value = getattr(choice, name, None)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            raise CliError(f"{where}: data {name} must be a whole number of at least 1 (or null for all), "
+                           f"got {value!r}"[:300])
+
+
+def _mention_skipped(data) -> None:
+    """Say (one line) that unreadable files of an image folder were left out: their count and the first few."""
+    notes = tuple(getattr(data, "notes", ()) or ())
+    if notes:
+        first = "; ".join(notes[1:4]) + (" ..." if len(notes) > 4 else "")
+        print(f"cnnviz-cli: warning: {notes[0].rstrip('.')}{': ' + first if first else ''} "
+              "(all are listed in the run's meta.json)", file=sys.stderr)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -151,6 +208,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             data_choice = DataChoice.from_dict(saved["data"])
         except (RunError, SpecError, TrainingError, DatasetError, TypeError) as exc:
             raise CliError(str(exc)) from None
+        _check_counts(data_choice, args.config)
     elif not args.resume:
         if args.model:
             if args.spec or args.preset:
@@ -212,6 +270,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         sessions.append(run.session)
         if run.folder.replaced:   # --overwrite: say where the old run went (the trash), it was not deleted
             print(f"--overwrite: {run.folder.replaced}", file=sys.stderr)
+        _mention_skipped(run.data)
         result = run.execute()
     except (DatasetError, RunError, SpecError, TrainingError) as exc:
         raise CliError(str(exc)) from None
@@ -251,7 +310,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     imported = _import_model(args.model)
     x_check = None
     if args.check_images:
-        shape = tuple(int(d) for d in imported.model.inputs[0].shape[1:])
+        dims = tuple(imported.model.inputs[0].shape[1:])
+        if any(d is None for d in dims):
+            raise CliError(f"{args.model}: its input {dims} has no fixed size; give --check-images 0 to skip the "
+                           "parity check")
+        shape = tuple(int(d) for d in dims)
         x_check = np.random.default_rng(0).random((args.check_images,) + shape, dtype=np.float32)
     try:
         report = export_model(imported.model, args.format, args.out, x_check=x_check)
@@ -274,7 +337,7 @@ def cmd_inspect_model(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cnnviz-cli", description="cnnviz headless commands")
+    parser = _Parser(prog="cnnviz-cli", description="cnnviz headless commands")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("summary", help="print a model's layers, output shapes and parameter counts")
@@ -294,16 +357,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", default="mnist_sample", help="registry name (see `cnnviz-cli datasets`)")
     p.add_argument("--data-dir", help="folder holding the dataset's files (else $CNNVIZ_DATA_DIR)")
     p.add_argument("--data-path", help="an npz file, IDX folder or image folder")
-    p.add_argument("--limit", "--celeba-train-limit", dest="limit", type=int,
+    p.add_argument("--limit", "--celeba-train-limit", dest="limit", type=_whole(1),
                    help="use only N training images, as the Training tab's 'Images to use': chosen at random with "
                         "the seed, each class keeping its share, in file order")
     p.add_argument("--image-size", help="image folders: read the images at HxW (default 28x28)")
     p.add_argument("--color-mode", choices=["grayscale", "rgb"], default="grayscale",
                    help="image folders: read the images as grayscale or rgb")
     p.add_argument("--attribute", help="celeba: the attribute to predict (default Male; e.g. Smiling)")
-    p.add_argument("--celeba-valid-limit", type=int, help="celeba: use only the first N validation images "
+    p.add_argument("--celeba-valid-limit", type=_whole(1), help="celeba: use only the first N validation images "
                    "(celeba brings its own validation split; --val-count/--val-fraction do not apply)")
-    p.add_argument("--celeba-test-limit", type=int, help="celeba: use only the first N test images")
+    p.add_argument("--celeba-test-limit", type=_whole(1), help="celeba: use only the first N test images")
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--optimizer", default="adam", choices=["adam", "sgd", "rmsprop"])
@@ -313,7 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--deterministic", action="store_true",
                    help="TensorFlow op determinism: bit-identical reruns with the same seed (slower)")
-    p.add_argument("--val-count", type=int, help="hold out this many training images for validation")
+    p.add_argument("--val-count", type=_whole(1), help="hold out this many training images for validation")
     p.add_argument("--val-fraction", type=float, help="hold out this fraction (default 0.1)")
     p.add_argument("--flip", action="store_true", help="augment: random horizontal flips")
     p.add_argument("--rotation", type=float, default=0.0, help="augment: up to +/- degrees")
@@ -331,7 +394,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="a .keras model file or a run folder")
     p.add_argument("--format", required=True, choices=["keras", "weights", "savedmodel", "tflite", "onnx"])
     p.add_argument("--out", required=True, help="file (or folder, for savedmodel) to write")
-    p.add_argument("--check-images", type=int, default=8, help="random images used to verify parity")
+    p.add_argument("--check-images", type=_whole(0), default=8,
+                   help="random images used to verify parity (0: no parity check)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("import", help="load a .keras model and show its layers (as the builder would)")
@@ -347,16 +411,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The one rule: a user's mistake (bad input, a full disk) is one line on stderr and exit 2; anything else is
+    one line naming a crash report (traceback and versions, see cnnviz.core.errors) and exit 1."""
+    from cnnviz.core.errors import crash_line, user_message
+    from cnnviz.core.tf_runtime import quiet_tensorflow_logs
+
+    quiet_tensorflow_logs()   # before anything imports TensorFlow
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except CliError as exc:
-        print(f"cnnviz-cli: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("cnnviz-cli: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - the top-level rule: every exception ends in one line
+        message = user_message(exc)
+        if message is not None:
+            print(f"cnnviz-cli: error: {message}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(f"cnnviz-cli: {crash_line(exc, where='cnnviz-cli ' + str(getattr(args, 'command', '')))}",
+              file=sys.stderr)
+        return EXIT_CRASH
 
 
 if __name__ == "__main__":

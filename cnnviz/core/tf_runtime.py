@@ -2,22 +2,88 @@
 
 TensorFlow takes seconds to import; the GUI calls :func:`import_tensorflow` on a worker thread and keeps the
 window responsive meanwhile. Thread counts must be set before the first TensorFlow op, so they are set here.
+
+TensorFlow's C++ start-up lines (the oneDNN notice, cpu_feature_guard, absl's "All log messages before
+absl::InitializeLog()") are kept out of the CLI's and the app's output unless the user asks for them with
+``CNNVIZ_TF_LOG=1`` or by setting ``TF_CPP_MIN_LOG_LEVEL`` to 0 or 1 (a value the user set is never changed).
+TensorFlow 2.21 prints the oneDNN notice whatever ``TF_CPP_MIN_LOG_LEVEL`` says, so the import runs with the
+process's stderr (fd 2) sent to a temporary file, and everything but those start-up lines is written back.
 """
 from __future__ import annotations
 
 import gc
 import os
+import re
 import sys
+import tempfile
 import threading
 import time
+from contextlib import contextmanager
 
 _lock = threading.Lock()
 _loaded: dict[str, object] = {}
 
 
+TF_LOG_ENV = "CNNVIZ_TF_LOG"
+# Lines TensorFlow's C++ side writes while it loads: absl's preamble, INFO/WARNING lines in glog format
+# ("I0000 00:00:1796172821.406499   21315 port.cc:153] oneDNN custom operations are on..."), and the second line
+# of cpu_feature_guard's notice. ERROR and FATAL lines are always kept.
+_STARTUP_LINE = re.compile(
+    rb"(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    rb"|[IW]\d{4} [\d:.]+\s+\d+ \S+:\d+\] .*"
+    rb"|To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags\.)\s*")
+
+
+def tensorflow_logs_wanted() -> bool:
+    """True when the user asked to see TensorFlow's C++ log lines (CNNVIZ_TF_LOG=1, or TF_CPP_MIN_LOG_LEVEL 0/1)."""
+    if os.environ.get(TF_LOG_ENV, "").strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    return os.environ.get("TF_CPP_MIN_LOG_LEVEL", "").strip() in ("0", "1")
+
+
 def quiet_tensorflow_logs() -> None:
-    """Hide TensorFlow's C++ start-up chatter (must run before the import)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    """Hide TensorFlow's C++ INFO and WARNING lines (must run before the import) unless the user asked for them;
+    a TF_CPP_MIN_LOG_LEVEL the user set is kept."""
+    if not tensorflow_logs_wanted():
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def drop_startup_lines(data: bytes) -> bytes:
+    """``data`` (what fd 2 received) without TensorFlow's start-up log lines."""
+    return b"".join(line for line in data.splitlines(keepends=True) if not _STARTUP_LINE.fullmatch(line))
+
+
+@contextmanager
+def _startup_lines_hidden():
+    """Send fd 2 to a temporary file meanwhile; then write back all but TensorFlow's start-up lines. Lines other
+    threads write meanwhile come out afterwards, in order. Does nothing when the user wants TensorFlow's logs
+    or there is no fd 2 (a windowed app on Windows)."""
+    if tensorflow_logs_wanted():
+        yield
+        return
+    try:
+        if sys.stderr is not None:
+            sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            try:
+                if sys.stderr is not None:
+                    sys.stderr.flush()
+            except (OSError, ValueError):
+                pass
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            kept = drop_startup_lines(capture.read())
+            if kept:
+                os.write(2, kept)
 
 
 def import_tensorflow() -> float:
@@ -27,8 +93,9 @@ def import_tensorflow() -> float:
             return 0.0
         quiet_tensorflow_logs()
         t0 = time.perf_counter()
-        import tensorflow as tf  # noqa: F401  (heavy)
-        import keras
+        with _startup_lines_hidden():
+            import tensorflow as tf  # noqa: F401  (heavy)
+            import keras
 
         threads = os.environ.get("CNNVIZ_TF_THREADS")
         if threads:

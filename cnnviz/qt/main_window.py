@@ -10,7 +10,6 @@ window stops and waits on all of it. The window is shown before TensorFlow is im
 from __future__ import annotations
 
 import sys
-import traceback
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
@@ -399,14 +398,9 @@ class MainWindow(QMainWindow):
         return stopped
 
 
-def install_excepthook(window: QWidget) -> None:
-    """Show unexpected errors in a dialog instead of dying silently (the traceback also goes to stderr)."""
-    def hook(exc_type, exc, tb):
-        text = "".join(traceback.format_exception(exc_type, exc, tb))
-        print(text, file=sys.stderr)
-        box = QMessageBox(QMessageBox.Icon.Critical, "cnnviz: unexpected error",
-                          f"{exc_type.__name__}: {exc}", parent=window)
-        box.setDetailedText(text)
-        box.exec()
+def install_excepthook(window: QWidget):
+    """Show uncaught errors as the CLI's one line (an unexpected one names its crash report) in a dialog, after
+    autosaving the model; the app keeps running (cnnviz.qt.error_dialog)."""
+    from cnnviz.qt.error_dialog import install_excepthook as install
 
-    sys.excepthook = hook
+    return install(window)

@@ -142,6 +142,8 @@ class ModelSpec:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "ModelSpec":
+        from cnnviz.core.io.bounded_read import FileRefused, read_regular_file
+
         path = Path(path)
         try:
             raw = path.read_bytes()

@@ -18,6 +18,9 @@ LOSS_EXPLANATIONS = {
 }
 
 
+MAX_SEED = 2**32 - 1   # NumPy's and Keras's seeds are unsigned 32-bit
+
+
 class TrainingError(ValueError):
     """A configuration or a model/dataset pairing that cannot be trained, with a message for the user."""
 
@@ -31,6 +34,16 @@ class AugmentConfig:
     shift_fraction: float = 0.0     # up to +/- this fraction of height and width
     brightness: float = 0.0         # up to +/- this much (images are 0..1)
     contrast: float = 0.0           # contrast factor in [1 - c, 1 + c]
+
+    def problems(self) -> list[str]:
+        out = []
+        if not isinstance(self.flip_horizontal, bool):
+            out.append(f"flip_horizontal must be true or false, got {self.flip_horizontal!r}")
+        for name, top in (("rotation_degrees", 180), ("shift_fraction", 1), ("brightness", 1), ("contrast", 1)):
+            value = getattr(self, name)
+            if not (_is_number(value) and 0 <= value <= top):
+                out.append(f"augmentation {name} must be a number from 0 to {top}, got {value!r}")
+        return out
 
     @property
     def active(self) -> bool:
@@ -56,24 +69,33 @@ class TrainingConfig:
     deterministic: bool = False
 
     def problems(self) -> list[str]:
+        """What is wrong with these settings, one message each ([] when they can be trained). Checks types too:
+        a run config or a run folder's config.json is a file anyone can edit."""
         out = []
-        if not (isinstance(self.batch_size, int) and 1 <= self.batch_size <= 65536):
+        if not (_is_int(self.batch_size) and 1 <= self.batch_size <= 65536):
             out.append(f"batch size must be a whole number from 1 to 65536, got {self.batch_size!r}")
-        if not (isinstance(self.epochs, int) and 1 <= self.epochs <= 10000):
+        if not (_is_int(self.epochs) and 1 <= self.epochs <= 10000):
             out.append(f"epochs must be a whole number from 1 to 10000, got {self.epochs!r}")
-        if self.optimizer not in OPTIMIZERS:
+        if not (isinstance(self.optimizer, str) and self.optimizer in OPTIMIZERS):
             out.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
-        lr = self.learning_rate
-        if not (isinstance(lr, (int, float)) and math.isfinite(lr) and 0 < lr <= 10):
-            out.append(f"learning rate must be a number in (0, 10], got {lr!r}")
-        if self.loss not in LOSSES:
+        if not (_is_number(self.learning_rate) and 0 < self.learning_rate <= 10):
+            out.append(f"learning rate must be a number in (0, 10], got {self.learning_rate!r}")
+        if not (_is_number(self.momentum) and 0 <= self.momentum <= 1):
+            out.append(f"momentum must be a number from 0 to 1, got {self.momentum!r}")
+        if not (isinstance(self.loss, str) and self.loss in LOSSES):
             out.append(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
+        if not (_is_int(self.seed) and 0 <= self.seed <= MAX_SEED):
+            out.append(f"seed must be a whole number from 0 to {MAX_SEED}, got {self.seed!r}")
         if self.validation_count is not None and self.validation_fraction is not None:
             out.append("give the validation split as a count or as a fraction, not both")
-        if self.validation_fraction is not None and not 0 < self.validation_fraction < 1:
-            out.append(f"validation fraction must be between 0 and 1, got {self.validation_fraction}")
-        if self.validation_count is not None and self.validation_count < 1:
-            out.append(f"validation count must be at least 1, got {self.validation_count}")
+        if self.validation_fraction is not None and not (_is_number(self.validation_fraction)
+                                                         and 0 < self.validation_fraction < 1):
+            out.append(f"validation fraction must be a number between 0 and 1, got {self.validation_fraction!r}")
+        if self.validation_count is not None and not (_is_int(self.validation_count) and self.validation_count >= 1):
+            out.append(f"validation count must be a whole number of at least 1, got {self.validation_count!r}")
+        if not isinstance(self.deterministic, bool):
+            out.append(f"deterministic must be true or false, got {self.deterministic!r}")
+        out += self.augment.problems() if isinstance(self.augment, AugmentConfig) else ["augment must be an object"]
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -81,18 +103,34 @@ class TrainingConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainingConfig":
+        """The config a JSON object describes; TrainingError naming every unknown or wrong setting."""
         if not isinstance(data, dict):
             raise TrainingError("a training config is a JSON object")
         data = dict(data)
         augment = data.pop("augment", {}) or {}
+        if not isinstance(augment, dict):
+            raise TrainingError(f"the augmentation settings are a JSON object, got {augment!r}"[:200])
         known = set(cls.__dataclass_fields__)
         unknown = set(data) - known
         if unknown:
-            raise TrainingError(f"unknown training setting(s): {', '.join(sorted(unknown))}")
+            raise TrainingError(f"unknown training setting(s): {', '.join(sorted(map(str, unknown)))}"[:300])
         aug_unknown = set(augment) - set(AugmentConfig.__dataclass_fields__)
         if aug_unknown:
-            raise TrainingError(f"unknown augmentation setting(s): {', '.join(sorted(aug_unknown))}")
-        return cls(**data, augment=AugmentConfig(**augment))
+            raise TrainingError(f"unknown augmentation setting(s): {', '.join(sorted(map(str, aug_unknown)))}"[:300])
+        config = cls(**data, augment=AugmentConfig(**augment))
+        problems = config.problems()
+        if problems:
+            raise TrainingError("; ".join(problems)[:1000])
+        return config
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    """An int or float that is finite (not a bool, not NaN or infinite)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def resolve_loss(config: TrainingConfig, output_units: int) -> str:

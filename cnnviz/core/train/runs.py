@@ -79,25 +79,11 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 def read_history(path: Path) -> list[dict[str, Any]]:
-    """Epoch records from a history.jsonl; a partial or corrupt last line (a write cut short) is ignored."""
-    records = []
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        return []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            if number == len(lines):
-                break  # the last line was being written when the run stopped
-            raise RunError(f"{path}: line {number} is not valid JSON") from None
-        if not isinstance(record, dict) or "epoch" not in record:
-            raise RunError(f"{path}: line {number} is not an epoch record")
-        records.append({k: float("nan") if v is None else v for k, v in record.items()})   # strict JSON: NaN is null
-    return records
+    """Epoch records from a history.jsonl; a partial or corrupt last line (a write cut short) is ignored; a
+    damaged file (a folder, not UTF-8, a line that is not an epoch record) is a RunError (run_records)."""
+    from cnnviz.core.train.run_records import read_history_records
+
+    return read_history_records(path)
 
 
 @dataclass
@@ -212,9 +198,11 @@ class RunDirectory:
 
     # --- state ---------------------------------------------------------------------------------------
     def read_json(self, name: str) -> Any:
+        from cnnviz.core.train.run_records import read_object
+
         file = self.path / name
         try:
-            return json.loads(file.read_text(encoding="utf-8"))
+            return read_object(file)   # a JSON object, else RunError "damaged: ..."
         except FileNotFoundError:
             raise RunError(f"{file}: missing") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -383,7 +371,9 @@ def write_run_config(path: str | os.PathLike, *, spec: dict, training: dict, dat
 def read_run_config(path: str | os.PathLike) -> dict[str, Any]:
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+    from cnnviz.core.io.bounded_read import FileRefused, read_regular_file
+
+        data = json.loads(read_regular_file(path).decode("utf-8"))   # never a FIFO or a device, never unbounded
     except FileNotFoundError:
         raise RunError(f"{path}: no such file") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

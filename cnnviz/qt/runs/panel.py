@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QMessageBox,
                                QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from cnnviz.core.train.run_records import DamagedRun
 from cnnviz.core.train.runs import HistoryFollower, RunError, app_runs_dir, list_runs, summarize_run
 
 RECENT_APP_RUNS = 12   # app runs listed on their own; older ones can still be opened
@@ -153,6 +154,8 @@ class RunsPanel(QWidget):
                 continue
             try:
                 running = summarize_run(path).status == "running"
+            except DamagedRun:
+                running = False   # listed, with what is damaged in its Status cell
             except RunError:
                 continue
             self._add(path, follow=running)
@@ -173,6 +176,8 @@ class RunsPanel(QWidget):
             return True
         try:
             summarize_run(path)  # validates the folder
+        except DamagedRun:
+            pass   # a run folder with a damaged file: listed, its Status cell says what is damaged
         except RunError as exc:
             if not follow:
                 QMessageBox.warning(self, "Open run", str(exc))
@@ -201,8 +206,11 @@ class RunsPanel(QWidget):
 
     def _update(self) -> None:
         for path, follower in self._followers.items():
-            if follower.poll() or not follower.records:
-                self._curves[path].update(follower.records)
+            try:
+                if follower.poll() or not follower.records:
+                    self._curves[path].update(follower.records)
+            except RunError:
+                pass   # a damaged history: the table's Status cell says why (summarize_run reads it again)
         self._fill_table()
         live = [p for p in self._live if self._followers[p].status() in ("running", "?")]
         if self._live:
@@ -223,10 +231,14 @@ class RunsPanel(QWidget):
                 s = summarize_run(path)
                 cells = (s.name, s.status, _fmt(s.params, "{:,}"), str(s.epochs), f"{s.seconds:.0f} s",
                          _fmt(s.best_val_accuracy, "{:.4f}"), _fmt(s.test_accuracy, "{:.4f}"))
+            except DamagedRun as exc:
+                cells = (path.name, str(exc), "–", "–", "–", "–", "–")
             except RunError:
                 cells = (path.name, "waiting for the run to start", "–", "0", "–", "–", "–")
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
+                if col == 1:
+                    item.setToolTip(text)
                 if col == 0:
                     item.setForeground(QColor(PALETTE[row % len(PALETTE)]))
                     item.setToolTip(str(path))
