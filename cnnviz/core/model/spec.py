@@ -146,7 +146,9 @@ class ModelSpec:
 
         path = Path(path)
         try:
-            raw = path.read_bytes()
+            raw = read_regular_file(path)   # never a FIFO or a device (they would hang), never unbounded
+        except FileRefused as exc:
+            raise SpecError(str(exc)) from None
         except FileNotFoundError:
             raise SpecError(f"{path}: no such file") from None
         except IsADirectoryError:
