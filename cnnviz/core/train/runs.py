@@ -376,7 +376,10 @@ def read_run_config(path: str | os.PathLike) -> dict[str, Any]:
         data = json.loads(read_regular_file(path).decode("utf-8"))   # never a FIFO or a device, never unbounded
     except FileNotFoundError:
         raise RunError(f"{path}: no such file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (FileRefused, OSError) as exc:
+        raise RunError(f"{path}: cannot be read ({exc.strerror or exc})" if isinstance(exc, OSError)
+                       else str(exc)) from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise RunError(f"{path}: not valid JSON ({exc})") from None
     if not isinstance(data, dict) or data.get("schema") != RUN_CONFIG_SCHEMA:
         raise RunError(f"{path} is not a cnnviz run config (exported with File > Export as run config)")
