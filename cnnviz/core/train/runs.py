@@ -369,10 +369,10 @@ def write_run_config(path: str | os.PathLike, *, spec: dict, training: dict, dat
 
 
 def read_run_config(path: str | os.PathLike) -> dict[str, Any]:
-    path = Path(path)
-    try:
     from cnnviz.core.io.bounded_read import FileRefused, read_regular_file
 
+    path = Path(path)
+    try:
         data = json.loads(read_regular_file(path).decode("utf-8"))   # never a FIFO or a device, never unbounded
     except FileNotFoundError:
         raise RunError(f"{path}: no such file") from None
