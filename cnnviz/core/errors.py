@@ -50,9 +50,15 @@ _USER_ERRNOS = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota 
 
 
 def one_line(text: str) -> str:
-    """``text`` on one line: its lines joined, whitespace runs collapsed, cut at :data:`MAX_LINE` characters."""
+    """``text`` on one line: its lines joined, whitespace runs collapsed, at most :data:`MAX_LINE` characters.
+
+    A longer message keeps its start (what went wrong) and its end (what to do), cut in the middle.
+    """
     flat = " ".join(str(text).split())
-    return flat if len(flat) <= MAX_LINE else flat[:MAX_LINE - 1] + "…"
+    if len(flat) <= MAX_LINE:
+        return flat
+    tail = MAX_LINE // 3
+    return flat[:MAX_LINE - tail - 3] + " … " + flat[-tail:]
 
 
 def user_error_types() -> tuple[type[BaseException], ...]:

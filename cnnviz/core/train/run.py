@@ -79,7 +79,8 @@ def _meta(data, origin: str) -> dict[str, Any]:
     else:
         meta["dataset"] = {"name": data.name, "source": data.source, "train": int(len(data.x_train)),
                            "test": int(len(data.x_test)), "input_shape": list(data.input_shape),
-                           "class_names": list(data.class_names)}
+                           "class_names": list(data.class_names),
+                           "notes": list(getattr(data, "notes", ()))}   # e.g. the unreadable files skipped
     return meta
 
 
@@ -199,6 +200,7 @@ class Run:
         from cnnviz.core.tf_runtime import import_tensorflow
 
         import_tensorflow()
+        from cnnviz.core.train.run_records import load_checkpoint
 
         run_dir = RunDirectory.open(folder)
         run_dir.acquire()   # one writer: refused, naming the holder, while another process writes the folder
@@ -212,9 +214,8 @@ class Run:
     @classmethod
     def _resume_locked(cls, run_dir: RunDirectory, *, emit, strategy, tensorboard, snapshot_index,
                        batch_interval_s) -> "Run":
-        import keras
-
         from cnnviz.core.io.files import clean_partials
+        from cnnviz.core.train.run_records import load_checkpoint
 
         clean_partials(run_dir.path)                   # temporaries a kill left between write and rename
         clean_partials(run_dir.path / "checkpoints")
@@ -234,7 +235,7 @@ class Run:
         apply_determinism(config)
         loaded_data = choice.load(seed=config.seed)
         prepared = loaded_data.streamed() if choice.streamed else prepare_data(loaded_data, config)
-        model = _scoped(strategy, lambda: keras.saving.load_model(run_dir.last_checkpoint))
+        model = _scoped(strategy, lambda: load_checkpoint(run_dir.last_checkpoint))   # safe mode; DamagedRun
         _check_checkpoint(run_dir, model)
         run_dir.write_state("running", epochs_done=len(reconciled), message="resumed")
         session = _scoped(strategy, lambda: TrainingSession(
