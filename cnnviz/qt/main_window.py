@@ -90,10 +90,10 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.model_status)
         self.statusBar().addPermanentWidget(self.tf_status)
         self._make_actions()
+        self._make_menus()
         from cnnviz.qt.lesson.dock import install_lesson_dock
 
         self.lesson_dock = install_lesson_dock(self)   # View > Lesson (F9): the guided lesson beside any tab
-        self._make_menus()
         self.training.set_spec(self.document.spec)
         self._on_document_spec_changed()
         self._restore_settings()
