@@ -19,6 +19,7 @@ Pure Python; no TensorFlow, no Qt. Checked against gradients of real Keras model
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from cnnviz.core.model.layers.base import Reach
@@ -73,8 +74,7 @@ class LayerField:
     formula: str
 
 
-def _reaches(spec: ModelSpec, upto: int) -> list[Reach | None]:
-    report = infer_shapes(spec)
+def _reaches(spec: ModelSpec, report, upto: int) -> list[Reach | None]:
     if not 0 <= upto < len(spec.layers):
         raise ReceptiveFieldError(f"layer {upto} is not in the model (it has {len(spec.layers)} layers)")
     out: list[Reach | None] = []
@@ -89,7 +89,7 @@ def _reaches(spec: ModelSpec, upto: int) -> list[Reach | None]:
 def receptive_box(spec: ModelSpec, layer: int, row: int, col: int) -> Box:
     """The image pixels that can change output cell (row, col) of layer ``layer`` (any channel)."""
     report = infer_shapes(spec)
-    reaches = _reaches(spec, layer)
+    reaches = _reaches(spec, report, layer)
     out_shape = report.layers[layer].output
     h, w = spec.input_shape[0], spec.input_shape[1]
     if len(out_shape) == 3 and not (0 <= row < out_shape[0] and 0 <= col < out_shape[1]):
@@ -154,16 +154,10 @@ def dense_equivalent(spec: ModelSpec, layer: int) -> Connectivity:
     if not 0 <= layer < len(report.layers) or report.layers[layer].output is None:
         raise ReceptiveFieldError(f"layer {layer} has no output shape")
     shape = report.layers[layer]
-    n_in = _count(shape.input)
-    n_out = _count(shape.output)
+    n_in = math.prod(shape.input)
+    n_out = math.prod(shape.output)
     dense = n_in * n_out + n_out
     formula = (f"{'x'.join(map(str, shape.input))} = {n_in:,} inputs, {'x'.join(map(str, shape.output))} = "
                f"{n_out:,} outputs: {n_in:,} x {n_out:,} weights + {n_out:,} biases = {dense:,}")
     return Connectivity(shape.params, dense, formula)
 
-
-def _count(shape) -> int:
-    n = 1
-    for v in shape:
-        n *= int(v)
-    return n
