@@ -5,7 +5,9 @@ Formats: Keras ``.keras``, weights ``.weights.h5``, TensorFlow SavedModel (``mod
 Every writer goes to a temporary name beside the target and renames at the end, so a failed export leaves no
 half-written file and the previous file (if any) untouched. A previous export at the target is moved to the trash,
 never deleted; a folder that is not a previous cnnviz SavedModel export is refused (cnnviz.core.io.files).
-:func:`verify_export` reloads the written file and compares its predictions with the live model's on the same images.
+:func:`verify_export` reloads the written file and compares its predictions with the live model's on the same images;
+:func:`export_model` verifies the temporary file *before* it is moved into place, so only a verified export ever
+replaces the target (and moves a previous export to the trash).
 """
 from __future__ import annotations
 
@@ -136,20 +138,30 @@ def export_model(model, fmt: str, path: str | os.PathLike, *, x_check: np.ndarra
     check_target(fmt, path)   # refuse before any work
     expected = np.asarray(model(x_check, training=False))
     t0 = time.perf_counter()
-    try:
-        previous = _atomic_target(fmt, path, lambda tmp: _write(fmt, model, tmp))
-    except ExportError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - converters raise many kinds; the user gets the reason
-        raise ExportError(f"{fmt} export failed: {type(exc).__name__}: {exc}") from None
-    try:
-        diff = verify_export(fmt, path, x_check, expected, model=model)
-    except Exception as exc:  # noqa: BLE001
-        raise ExportError(f"{path} was written but could not be loaded back to verify it: {exc}") from None
+    checked: dict[str, float] = {}
+
+    def write_and_verify(tmp: Path) -> None:
+        """Write to the temporary name and verify that file there: only a verified export is moved into place
+        (an export that fails verification leaves nothing new, and a previous export stays where it was)."""
+        try:
+            _write(fmt, model, tmp)
+        except (ExportError, OSError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - converters raise many kinds; the user gets the reason
+            raise ExportError(f"{fmt} export failed: {type(exc).__name__}: {exc}") from None
+        try:
+            diff = verify_export(fmt, tmp, x_check, expected, model=model)
+        except Exception as exc:  # noqa: BLE001
+            raise ExportError(f"{path} was not written: the export could not be loaded back to verify it "
+                              f"({type(exc).__name__}: {exc}); nothing at {path.name} was changed") from None
+        if not diff <= 1e-4:
+            raise ExportError(f"{path} was not written: the exported file's predictions differ from the live "
+                              f"model's by {diff:.2e}; nothing at {path.name} was changed")
+        checked["diff"] = diff
+
+    previous = _atomic_target(fmt, path, write_and_verify)
     seconds = time.perf_counter() - t0
-    if not diff <= 1e-4:
-        raise ExportError(f"{path} was written but its predictions differ from the live model's by {diff:.2e}")
-    return ExportReport(fmt, path, _size(path), seconds, diff, len(x_check), previous)
+    return ExportReport(fmt, path, _size(path), seconds, checked["diff"], len(x_check), previous)
 
 
 def predict_with_export(fmt: str, path: str | os.PathLike, x: np.ndarray, *, model=None) -> np.ndarray:
