@@ -56,6 +56,7 @@ class ProbabilityBars(pg.PlotWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, background="w")
         self.setMinimumHeight(170)
+        self.setToolTip("The model's probability for each class given your drawing; the highlighted bar is its answer")
         item = self.getPlotItem()
         item.setMouseEnabled(False, False)
         item.setMenuEnabled(False)

@@ -134,6 +134,7 @@ class FeatureMapsView(QWidget):
                 section.legend.hide()
                 plot = pg.PlotWidget(background="w")
                 plot.setFixedHeight(150)
+                plot.setToolTip("Activation of each unit of this Dense layer for the chosen image")
                 plot.setMouseEnabled(x=False, y=False)
                 plot.hideButtons()
                 plot.setLabel("bottom", "unit")

@@ -51,6 +51,7 @@ class DropoutEffectBox(QGroupBox):
         self.status.setWordWrap(True)
         self.plot = pg.PlotWidget()
         self.plot.setMinimumHeight(220)
+        self.plot.setToolTip("Accuracy per epoch with and without dropout (solid: training, dashed: validation)")
         self.plot.setBackground("w")
         self.plot.addLegend(offset=(-10, -10))
         self.plot.setLabel("bottom", "epoch")

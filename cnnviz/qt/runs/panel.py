@@ -105,6 +105,7 @@ class RunsPanel(QWidget):
         self.plots.setBackground("w")
         self.loss_plot = self.plots.addPlot(title="Loss (dashed: training, solid: validation)")
         self.acc_plot = self.plots.addPlot(title="Accuracy")
+        self.plots.setToolTip("Loss and accuracy per epoch of the selected runs (dashed: training, solid: validation)")
         for plot, label in ((self.loss_plot, "loss"), (self.acc_plot, "accuracy")):
             plot.setLabel("bottom", "epoch")
             plot.setLabel("left", label)

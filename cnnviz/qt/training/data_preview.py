@@ -59,6 +59,7 @@ class ClassCountsPlot(pg.PlotWidget):
         self.hideButtons()
         self.setMenuEnabled(False)
         self.setTitle("training images per class", size="9pt")
+        self.setToolTip("How many training images each class has: a class with few images is learned worse")
         self._bars: pg.BarGraphItem | None = None
 
     def set_counts(self, ds) -> None:
