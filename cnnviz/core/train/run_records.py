@@ -50,7 +50,7 @@ def read_object(file: str | Path) -> dict[str, Any]:
     text = _read_text(file)
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:   # ValueError: JSONDecodeError, or an integer of 5,000 digits
         raise _damaged(file, f"is not valid JSON ({exc})"[:300]) from None
     if not isinstance(data, dict):
         raise _damaged(file, f"holds a {_json_type(data)}, not a JSON object")
@@ -60,6 +60,12 @@ def read_object(file: str | Path) -> dict[str, Any]:
 def _json_type(value: Any) -> str:
     return {list: "list", str: "string", bool: "true/false", type(None): "null", int: "number",
             float: "number"}.get(type(value), type(value).__name__)
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """``repr(value)`` cut to ``limit`` characters, so that a message about it stays one readable line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _number(value: Any) -> bool:
@@ -72,8 +78,9 @@ def check_epoch_record(record: Any, where: str) -> dict[str, Any]:
     if not isinstance(record, dict) or "epoch" not in record:
         raise DamagedRun(f"damaged: {where} is not an epoch record")
     epoch = record["epoch"]
-    if not (_number(epoch) and float(epoch).is_integer() and epoch >= 0):
-        raise DamagedRun(f"damaged: {where}: epoch is {epoch!r}, not a whole number"[:300])
+    if not (_number(epoch) and 0 <= epoch < 10 ** 9 and float(epoch).is_integer()):   # float(): no 400 digits
+        raise DamagedRun(f"damaged: {where}: epoch is {shown(epoch)}, not a whole number "
+                         "from 0 to 10^9")
     out = dict(record)
     out["epoch"] = int(epoch)
     for key in HISTORY_KEYS:
@@ -81,7 +88,7 @@ def check_epoch_record(record: Any, where: str) -> dict[str, Any]:
         if value is None:
             out[key] = math.nan
         elif not _number(value):
-            raise DamagedRun(f"damaged: {where}: {key} is {value!r}, not a number"[:300])
+            raise DamagedRun(f"damaged: {where}: {key} is {shown(value)}, not a number")
     return out
 
 
@@ -99,7 +106,7 @@ def read_history_records(path: str | Path) -> list[dict[str, Any]]:
             continue
         try:
             record = json.loads(line)
-        except (json.JSONDecodeError, RecursionError):
+        except (ValueError, RecursionError):   # ValueError: JSONDecodeError, or an integer of 5,000 digits
             if number == len(lines):
                 break  # the last line was being written when the run stopped
             raise DamagedRun(f"damaged: {path.name} line {number} is not valid JSON") from None

@@ -28,6 +28,17 @@ def _fmt(value, pattern: str) -> str:
     return "–" if value is None else pattern.format(value)
 
 
+def _summary_cells(s) -> tuple[str, ...]:
+    """The table row of a RunSummary: '?' where a damaged file made a value unreadable, the reasons beside the
+    status (one line each, in the order found)."""
+    def cell(key: str, value, pattern: str) -> str:
+        return "?" if key in s.problems else _fmt(value, pattern)
+
+    status = s.status + "".join(f" (damaged: {why})" for why in s.problems.values())
+    return (s.name, status, cell("params", s.params, "{:,}"), str(s.epochs), cell("seconds", s.seconds, "{:.0f} s"),
+            _fmt(s.best_val_accuracy, "{:.4f}"), cell("test_accuracy", s.test_accuracy, "{:.4f}"))
+
+
 class _RunCurves:
     """The four plot items of one run (training/validation loss and accuracy), updated with setData."""
 
@@ -99,6 +110,8 @@ class RunsPanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)   # reasons of damage
+        self.table.setWordWrap(False)   # one line per run; the whole status is its tooltip
 
         pg.setConfigOptions(antialias=True)
         self.plots = pg.GraphicsLayoutWidget()
@@ -230,8 +243,7 @@ class RunsPanel(QWidget):
         for row, path in enumerate(self._followers):
             try:
                 s = summarize_run(path)
-                cells = (s.name, s.status, _fmt(s.params, "{:,}"), str(s.epochs), f"{s.seconds:.0f} s",
-                         _fmt(s.best_val_accuracy, "{:.4f}"), _fmt(s.test_accuracy, "{:.4f}"))
+                cells = _summary_cells(s)
             except DamagedRun as exc:
                 cells = (path.name, str(exc), "–", "–", "–", "–", "–")
             except RunError:
