@@ -21,6 +21,7 @@ from cnnviz.qt.actions import SPEC_FILTER, DocumentActions, RunMenuActions, make
 from cnnviz.qt.builder import BuilderPanel, SpecDocument
 from cnnviz.qt.canvas.panel import DrawPanel
 from cnnviz.qt.concurrency import Background, ShutdownRegistry
+from cnnviz.qt.document_model import DocumentModel
 from cnnviz.qt.icons import app_icon
 from cnnviz.qt.models import ModelActions
 from cnnviz.qt.recovery import AutosaveController, offer_recovery
@@ -74,6 +75,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
 
         self.autosave = AutosaveController(self.document, Autosave(), parent=self)
+        # one current model: the Builder's (built untrained) until one is trained or imported
+        self.document_model = DocumentModel(self.state, enabled=load_tensorflow, parent=self)
         self.files = DocumentActions(self.document, self.settings, self, parent=self)
         self.models = ModelActions(self.state, self.settings, self, confirm_replace=self.files.maybe_save,
                                    training=self.training, parent=self)
@@ -99,7 +102,8 @@ class MainWindow(QMainWindow):
         self._restore_settings()
 
     def _connect(self) -> None:
-        for source in (self.autosave.failed, self.models.message, self.runs.message, self.builder.message):
+        for source in (self.autosave.failed, self.models.message, self.runs.message, self.builder.message,
+                       self.document_model.failed):
             source.connect(self._on_message)
         self.files.message.connect(self._on_files_message)
         self.document.dirty_changed.connect(self._on_document_dirty_changed)
@@ -370,6 +374,7 @@ class MainWindow(QMainWindow):
         """Stop and wait on everything in the registry (training, panels, autosave, the background lanes).
         Idempotent; called when the window closes (and at aboutToQuit). A QThread destroyed while running aborts
         the process, so nothing may be left running."""
+        self.document_model.shutdown()   # a build waiting for its timer (the lanes below stop the rest)
         return self.shutdown_registry.shutdown(30000)
 
     def _shutdown_inspector(self) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Property, QObject, Signal, Slot
-from PySide6.QtGui import QUndoStack
+from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from cnnviz.core.model.presets import get_preset
 from cnnviz.core.model.shapes import ShapeReport, classifier_problems, infer_shapes
@@ -23,10 +23,33 @@ def empty_spec() -> ModelSpec:
     return ModelSpec((28, 28, 1), [], name="untitled")
 
 
+class _DetachFileCommand(QUndoCommand):
+    """A command that replaces the whole model (a preset, an import): the result is no longer the model in the
+    document's file, so the document becomes untitled (Save asks for a name instead of overwriting that file with
+    another model); undo brings the file name back with the model."""
+
+    def __init__(self, document: "SpecDocument", inner: QUndoCommand) -> None:
+        super().__init__(inner.text())
+        self._document, self._inner, self._path = document, inner, document.path
+
+    def redo(self) -> None:
+        self._inner.redo()
+        self._document._set_path(None)
+        self._document.replaced.emit()
+
+    def undo(self) -> None:
+        self._inner.undo()
+        self._document._set_path(self._path)
+        self._document.replaced.emit()
+
+
 class SpecDocument(QObject):
-    """Owns the current ModelSpec. ``spec_changed`` after every change (edit, undo, redo, open, new)."""
+    """Owns the current ModelSpec. ``spec_changed`` after every change (edit, undo, redo, open, new);
+    ``replaced`` after the whole model was replaced (open, new, a preset, an import, and their undo/redo), after
+    ``spec_changed``: the file name then follows (a preset or an import is untitled)."""
 
     spec_changed = Signal()
+    replaced = Signal()
     dirty_changed = Signal(bool)
     path_changed = Signal(str)  # "" when the spec has no file yet
     can_train_changed = Signal(bool)
@@ -114,10 +137,12 @@ class SpecDocument(QObject):
             self.undo_stack.push(cmd.SetInputShapeCommand(self, tuple(shape), focus))
 
     def load_preset(self, key: str) -> None:
-        self.undo_stack.push(cmd.LoadPresetCommand(self, key))
+        """Replace the model by a preset (undoable); the document becomes untitled (undo: its file again)."""
+        self.undo_stack.push(_DetachFileCommand(self, cmd.LoadPresetCommand(self, key)))
 
     def replace_spec(self, spec: ModelSpec, text: str = "Replace model") -> None:
-        self.undo_stack.push(cmd.ReplaceSpecCommand(self, spec, text))
+        """Replace the whole model (undoable); the document becomes untitled (undo: its file again)."""
+        self.undo_stack.push(_DetachFileCommand(self, cmd.ReplaceSpecCommand(self, spec, text)))
 
     # --- files ---------------------------------------------------------------------------------------------
     def new(self, spec: ModelSpec | None = None) -> None:
@@ -146,6 +171,7 @@ class SpecDocument(QObject):
         self._apply(spec.copy(), 0 if spec.layers else -1)
         self.undo_stack.setClean()
         self.dirty_changed.emit(False)
+        self.replaced.emit()
 
     def _set_path(self, path: Path | None) -> None:
         if path != self._path:

@@ -67,6 +67,7 @@ class TrainingPanel(QWidget):
         self._run_epochs = 0
         self._run_folder: Path | None = None
 
+        self._state = state
         self.runner = TrainingRunner(self, lane=None if state is None else state.background.training)
         self.form = SetupForm()
         self.form.changed.connect(self._on_form_changed)
@@ -92,6 +93,9 @@ class TrainingPanel(QWidget):
         self.progress.setTextVisible(True)
         self.progress.setFormat("%p%")
         self.progress_label = QLabel("Not trained yet.")
+        self.model_label = QLabel()   # which model Train builds, and the app's current model (every tab's)
+        self.model_label.setWordWrap(True)
+        self.model_label.setTextFormat(Qt.TextFormat.PlainText)
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -118,6 +122,7 @@ class TrainingPanel(QWidget):
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(4, 0, 0, 0)
+        rl.addWidget(self.model_label)
         rl.addLayout(controls)
         rl.addWidget(self.progress_label)
         rl.addWidget(self.message)
@@ -155,6 +160,9 @@ class TrainingPanel(QWidget):
         r.batch_progressed.connect(self.plots.on_batch_progressed)
         r.epoch_finished.connect(self.plots.on_epoch_finished)
         r.training_finished.connect(self.plots.on_training_finished)
+        if state is not None:
+            state.model_changed.connect(self._on_state_model_changed)
+        self._show_model_names()
         self._show_spec_state()
         self._update_buttons()
 
@@ -204,6 +212,7 @@ class TrainingPanel(QWidget):
         else:
             self._spec_problems = [p.message for p in classifier_problems(spec)]
             self.form.data_box.set_input_shape(tuple(spec.input_shape))
+        self._show_model_names()
         if not self.is_busy:
             self._show_spec_state()
         self._update_buttons()
@@ -360,7 +369,18 @@ class TrainingPanel(QWidget):
     def _on_form_changed(self) -> None:
         self._update_buttons()
 
+    @Slot(object)
+    def _on_state_model_changed(self, _current) -> None:
+        self._show_model_names()
+
     # --- display --------------------------------------------------------------------------------------
+    def _show_model_names(self) -> None:
+        built = f"Train builds “{self._spec.name}” (the Builder's model)" if self._spec is not None else \
+            "Train builds the Builder's model"
+        current = None if self._state is None else self._state.model
+        now = "none yet" if current is None else f"“{current.name}”"
+        self.model_label.setText(f"{built} · current model (Inspector, Draw, export): {now}")
+
     def _show_spec_state(self) -> None:
         if self._spec is None:
             self._show_message("Build or load a model in the Builder tab, then train it here.", "info")
