@@ -128,6 +128,38 @@ def test_first_layer_steps_over_the_image_with_zero_padding(panel, qtbot):
     assert _shown_value(view.result_label.text()) == pytest.approx(float(keras_out[14, 13, 3]), abs=1e-4)
 
 
+def test_textbook_switch_shows_the_rotated_kernel_whose_true_convolution_is_keras_output(panel, qtbot):
+    from cnnviz.core.inspect.textbook import conv2d as lecture_conv2d
+
+    view = panel.stepper
+    view.select("conv_1", 3)
+    view.go_to(10, 12)
+    w = view.kernel_grid.values.copy()
+    value, products = view.step.value, view.products_grid.values.copy()
+    assert not view.textbook.isChecked() and view.textbook.isVisible()
+    view.textbook.setChecked(True)
+    try:
+        v = view.kernel_grid.values.copy()
+        np.testing.assert_array_equal(v, np.rot90(w, 2))
+        assert not np.array_equal(v, w)   # a learned-looking 5x5 kernel is not symmetric under a half turn
+        assert "V = W rotated 180°" in view.kernel_box.title()
+        assert "As the lecture writes it" in view.computation.text() and "X<sub>p</sub>[10 + 4 − k1" in \
+            view.computation.text()
+        # nothing computed changes: the same products, the same cell
+        assert view.step.value == value
+        np.testing.assert_array_equal(view.products_grid.values, products)
+        # the claim itself: the lecture's convolution (the kernel rotated once more inside the sum) with V on the
+        # image gives Keras's conv_1, channel 3, everywhere
+        layer = panel.inspector.model.get_layer("conv_1")
+        bias = float(layer.get_weights()[1][3])
+        y = np.maximum(lecture_conv2d(panel.maps.image[..., 0], v, "same", 1, flip=True) + bias, 0.0)
+        np.testing.assert_allclose(y, _keras_layer_output(panel, "conv_1")[..., 3], atol=1e-4)
+        view.select("pool_1", 0)
+        assert not view.textbook.isVisible()   # pooling has no kernel to rotate
+    finally:
+        view.textbook.setChecked(False)
+
+
 def test_pooling_steps_reuse_the_widget(panel, qtbot):
     view = panel.stepper
     view.select("pool_2", 10)

@@ -6,6 +6,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from cnnviz.core.inspect.textbook import WORKED_EXAMPLES
+from cnnviz.core.lecture.channels import CHANNEL_EXAMPLES, POOL_EXAMPLES
 from cnnviz.core.lecture.lessons import available_lessons, expected_answer
 from cnnviz.core.model.presets import get_preset
 from cnnviz.qt.lesson.dock import WelcomeDialog, offer_welcome, start_lesson
@@ -49,11 +50,21 @@ def _assert_state(window, show):
             assert sub.tabText(sub.currentIndex()) == show.args[1]
     elif show.verb == "preset":
         assert window.document.spec.to_dict() == get_preset(show.args[0]).to_dict()
-    elif show.verb == "example":
+    elif show.verb == "example" and show.args[0] in WORKED_EXAMPLES:
         view = window.lecture.explorer("2D convolution")
         ex = WORKED_EXAMPLES[show.args[0]]
         np.testing.assert_array_equal(view.x, ex.x)
         assert view.mode.currentText() == ex.mode
+    elif show.verb == "example" and show.args[0] in CHANNEL_EXAMPLES:
+        view = window.lecture.explorer("Channels and pooling")
+        ex = CHANNEL_EXAMPLES[show.args[0]]
+        assert (view.rgb_stride.value(), view.rgb_padding.currentText()) == (ex.stride, ex.padding)
+        assert view.rgb_example.currentData() == show.args[0]
+    elif show.verb == "example":
+        view = window.lecture.explorer("Channels and pooling")
+        ex = POOL_EXAMPLES[show.args[0]]
+        np.testing.assert_array_equal(view.current_pool().x, ex.x)
+        assert (view.pool_mode.currentData(), view.pool_size.value()) == (ex.mode, ex.size)
     elif show.verb == "field":
         view = window.lecture.explorer("Receptive fields")
         assert view.layer.currentText().split()[0] == show.args[0]
@@ -134,6 +145,9 @@ def test_show_me_for_a_missing_tab_says_so(window, tmp_path):
 
 
 def test_f9_toggles_the_lesson_dock(window, qtbot):
+    view_menu = next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "View")
+    lesson = [a for a in view_menu.actions() if a.text().replace("&", "") == "Lesson"]
+    assert lesson and lesson[0].shortcut().toString() == "F9"   # the dock is found from the View menu too
     assert not window.lesson_dock.isVisible()
     qtbot.keyClick(window, Qt.Key.Key_F9)
     assert window.lesson_dock.isVisible()

@@ -34,7 +34,8 @@ from pathlib import Path
 SHOW_VERBS = {
     "tab": "tab TITLE [/ SUB-TAB]: go to a tab of the window (and one of its sub-tabs)",
     "preset": "preset KEY: load a preset model into the Builder (lecture, fast, celeba, ...)",
-    "example": "example KEY: load a worked example into the 2D convolution explorer (slide, sobel, ...)",
+    "example": "example KEY: load a worked example into its explorer (2D convolution: slide, sobel, ...; "
+               "Channels and pooling: rgb, rgb_stride2, max, average, ...)",
     "field": "field LAYER [ROW COL]: show a layer's receptive field (a cell of it) in the Receptive fields explorer",
     "dataset": "dataset NAME: choose a dataset in the Training tab (mnist, mnist_sample, celeba, ...)",
 }

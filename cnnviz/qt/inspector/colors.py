@@ -33,11 +33,15 @@ _LUTS: dict[str, np.ndarray] = {
                           (0.75, (239, 138, 98)), (1.0, (178, 24, 43))]),
     # heat for saliency overlays: transparent-friendly black - red - yellow - white
     "heat": _interp([(0.0, (0, 0, 0)), (0.35, (180, 20, 20)), (0.7, (255, 200, 0)), (1.0, (255, 255, 255))]),
+    # one colour channel of an RGB picture: white (0) to that colour (the channel at its brightest)
+    "reds": _interp([(0.0, (255, 255, 255)), (1.0, (200, 30, 30))]),
+    "greens": _interp([(0.0, (255, 255, 255)), (1.0, (30, 150, 50))]),
+    "blues": _interp([(0.0, (255, 255, 255)), (1.0, (40, 70, 200))]),
 }
 
 
 def lut(name: str) -> np.ndarray:
-    """(256, 3) uint8 RGB lookup table: gray, viridis, diverging, heat."""
+    """(256, 3) uint8 RGB lookup table: gray, viridis, diverging, heat, reds, greens, blues."""
     return _LUTS[name]
 
 

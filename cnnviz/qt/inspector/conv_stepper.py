@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Slot
-from PySide6.QtWidgets import (QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSlider,
-                               QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
+                               QSlider, QSpinBox, QVBoxLayout, QWidget)
 
 from . import step_text
 from .colors import NOTE_STYLE, data_range, symmetric_range
@@ -54,6 +54,12 @@ class StepperView(QWidget):
         self.speed.setValue(4)
         self.speed.setFixedWidth(120)
         self.speed_label = QLabel()
+        self.textbook = QCheckBox("Show the kernel as the lecture writes it: a convolution, the kernel rotated by "
+                                  "180\u00b0 (Keras computes a cross-correlation)")
+        self.textbook.setToolTip("Keras's Conv2D computes a cross-correlation: \u03a3 X[i + k1, j + k2]\u00b7W[k1, k2]. "
+                                 "The lecture writes the same layer as a convolution, \u03a3 X[i \u2212 k1, j \u2212 k2]"
+                                 "\u00b7V[k1, k2], whose kernel V is W rotated by 180\u00b0. Tick to see V: the "
+                                 "products and the output do not change, only how the kernel is written.")
         self.timer = QTimer(self)
         self.formula = QLabel()
         self.formula.setWordWrap(True)
@@ -119,6 +125,7 @@ class StepperView(QWidget):
         body.addWidget(self.sums_box)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
+        layout.addWidget(self.textbook)
         layout.addWidget(self.formula)
         self.refusal_page = QWidget()  # the reason at the top, empty space below
         page = QVBoxLayout(self.refusal_page)
@@ -137,6 +144,7 @@ class StepperView(QWidget):
         self.step_button.clicked.connect(self._on_step_clicked)
         self.play_button.toggled.connect(self._on_play_toggled)
         self.speed.valueChanged.connect(self._on_speed_changed)
+        self.textbook.toggled.connect(self._on_textbook_toggled)
         self.timer.timeout.connect(self._on_timer_timeout)
         self.output_grid.cell_clicked.connect(self._on_output_cell_clicked)
         self.sums_grid.cell_clicked.connect(self._on_sums_cell_clicked)
@@ -198,7 +206,7 @@ class StepperView(QWidget):
             w.setVisible(picks > 1)
         self.sums_box.setVisible(kind == "separable" or (kind == "conv" and picks > 1))
         self.sums_grid.setFixedHeight(110 if kind == "separable" else 48)
-        for w in (self.kernel_box, self.products_box):
+        for w in (self.kernel_box, self.products_box, self.textbook):
             w.setVisible(kind != "pool")
         self.formula.setText(step_text.formula_text(self.layer, self.recipe, self.stepper, self._layer_input().shape,
                                                     self._source()))
@@ -307,12 +315,16 @@ class StepperView(QWidget):
         self.window_grid.set_data(window, lo, hi, cmap, padding=pad)
         self.window_grid.set_highlight(None)
         klo, khi = symmetric_range(all_kernels)
-        self.kernel_grid.set_data(kernel, klo, khi, "diverging")
+        textbook = self.textbook.isChecked()
+        # the lecture's convolution writes this layer's kernel rotated by 180 degrees (V); window x W is unchanged
+        self.kernel_grid.set_data(np.rot90(kernel, 2) if textbook else kernel, klo, khi, "diverging")
         plo, phi = symmetric_range(products)
         self.products_grid.set_data(products, plo, phi, "diverging", padding=pad)
         self.window_box.setTitle(step_text.window_title(s))
-        self.kernel_box.setTitle(kernel_title)
-        self.products_box.setTitle("= Products (element by element)")
+        self.kernel_box.setTitle(f"{kernel_title}, as the textbook writes it: V = W rotated 180\u00b0"
+                                 if textbook else kernel_title)
+        self.products_box.setTitle("= Products: each window cell times the V cell diagonally opposite"
+                                   if textbook else "= Products (element by element)")
         if kind == "conv":
             if s.window.shape[2] > 1:
                 slo, shi = symmetric_range(s.channel_sums)
@@ -331,6 +343,8 @@ class StepperView(QWidget):
                                    f"this cell; row 2: filter {s.out_channel}'s weights w; row 3: d·w, summed "
                                    "below (click a column to show its stage 1)")
             text = step_text.separable_text(s, c)
+        if textbook:
+            text += step_text.textbook_text(s)
         self.computation.setText(text)
         self.result_label.setText(f"output[{s.index[0]}, {s.index[1]}] = {s.value:.6f}")
 
@@ -379,6 +393,11 @@ class StepperView(QWidget):
             self.timer.start()
         else:
             self.timer.stop()
+
+    @Slot(bool)
+    def _on_textbook_toggled(self, _on: bool) -> None:
+        if self.stepper is not None and self.recipe is not None and self.recipe.kind != "pool":
+            self._show(self.position)
 
     @Slot(int)
     def _on_speed_changed(self, value: int) -> None:

@@ -71,6 +71,20 @@ def conv_text(s, c: int) -> str:
     return sums + _tail(s)
 
 
+def textbook_text(s) -> str:
+    """The same cell in the lecture's notation: a convolution with V, the kernel rotated by 180 degrees."""
+    kh, kw = s.is_padding.shape
+    i, j = s.index
+    r, c = s.origin
+    dh, dw = getattr(s, "dilation", (1, 1))
+    rows = f"{r} + {kh - 1} − k1" if dh == 1 else f"{r} + {dh}·({kh - 1} − k1)"
+    cols = f"{c} + {kw - 1} − k2" if dw == 1 else f"{c} + {dw}·({kw - 1} − k2)"
+    return (f"<br><br><b>As the lecture writes it</b>: Y[{i}, {j}] = Σ<sub>k1, k2</sub> X<sub>p</sub>[{rows}, "
+            f"{cols}] · V[k1, k2], V = W rotated 180°, ({r}, {c}) the window's top-left in the padded "
+            "input X<sub>p</sub>. The window's top-left cell meets V's bottom-right one: the same products, the "
+            "same sum. Keras stores W, so a learned kernel looks rotated against the textbook's.")
+
+
 def depthwise_text(s) -> str:
     return (f"input channel {s.in_channel} only, kernel {s.multiplier}: sum of the {s.is_padding.size} products "
             f"= <b>{fmt(s.total, 4)}</b>" + _tail(s))

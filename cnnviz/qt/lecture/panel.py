@@ -21,10 +21,12 @@ class LecturePanel(QTabWidget):
         self.setDocumentMode(True)
         self.loss_view = self.add_explorer(LossView(self.state), "Loss functions")
         self.dropout_view = self.add_explorer(DropoutView(self.state), "Dropout")
+        from .channels_view import ChannelsPoolingView
         from .conv2d_view import Conv2DLectureView
         from .receptive_view import ReceptiveFieldView
 
         self.conv2d_view = self.add_explorer(Conv2DLectureView(), "2D convolution")
+        self.channels_view = self.add_explorer(ChannelsPoolingView(), "Channels and pooling")
         self.receptive_view = self.add_explorer(ReceptiveFieldView(self.state), "Receptive fields")
 
     def add_explorer(self, widget: QWidget, title: str) -> QWidget:

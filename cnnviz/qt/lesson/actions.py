@@ -42,9 +42,21 @@ def window_handlers(window) -> dict[str, Callable[[tuple[str, ...]], str]]:
         return f"model: {window.document.spec.name} (Edit \u203a Undo brings your model back)"
 
     def example(args):
-        view = window.lecture.explorer("2D convolution")
-        view.load_example(args[0])
-        return f"2D convolution example: {view.example.currentText()}"
+        from cnnviz.core.inspect.textbook import WORKED_EXAMPLES
+        from cnnviz.core.lecture.channels import CHANNEL_EXAMPLES, POOL_EXAMPLES
+
+        key = args[0]
+        if key in WORKED_EXAMPLES:
+            view = window.lecture.explorer("2D convolution")
+            view.load_example(key)
+            return f"2D convolution example: {view.example.currentText()}"
+        if key in CHANNEL_EXAMPLES or key in POOL_EXAMPLES:
+            view = window.lecture.explorer("Channels and pooling")
+            view.load_example(key)
+            box = view.rgb_example if key in CHANNEL_EXAMPLES else view.pool_example
+            return f"Channels and pooling example: {box.currentText()}"
+        raise ValueError(f"no worked example {key!r}; examples: "
+                         f"{', '.join([*WORKED_EXAMPLES, *CHANNEL_EXAMPLES, *POOL_EXAMPLES])}")
 
     def field(args):
         view = window.lecture.explorer("Receptive fields")
