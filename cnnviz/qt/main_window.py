@@ -20,6 +20,7 @@ from cnnviz.core.io.autosave import Autosave
 from cnnviz.qt.actions import SPEC_FILTER, DocumentActions, RunMenuActions, make_action
 from cnnviz.qt.builder import BuilderPanel, SpecDocument
 from cnnviz.qt.canvas.panel import DrawPanel
+from cnnviz.qt.classroom import install_classroom
 from cnnviz.qt.concurrency import Background, ShutdownRegistry
 from cnnviz.qt.document_model import DocumentModel
 from cnnviz.qt.icons import app_icon
@@ -97,6 +98,7 @@ class MainWindow(QMainWindow):
         from cnnviz.qt.lesson.dock import install_lesson_dock
 
         self.lesson_dock = install_lesson_dock(self)   # View > Lesson (F9): the guided lesson beside any tab
+        self.classroom = install_classroom(self)   # View > Zoom, Presentation, Theme; F1 help; shortcut list
         self.training.set_spec(self.document.spec)
         self._on_document_spec_changed()
         self._restore_settings()

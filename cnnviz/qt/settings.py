@@ -128,3 +128,20 @@ class AppSettings:
     def set_last_folder(self, purpose: str, folder: str | os.PathLike) -> None:
         path = Path(folder)
         self._s.setValue(f"folders/{purpose}", str(path if path.is_dir() else path.parent))
+
+    # --- classroom: View > Zoom and View > Theme ------------------------------------------------------------
+    @property
+    def zoom_percent(self) -> int:
+        return self._get("view/zoom_percent", int, 100)
+
+    @zoom_percent.setter
+    def zoom_percent(self, value: int) -> None:
+        self._s.setValue("view/zoom_percent", int(value))
+
+    @property
+    def theme(self) -> str:
+        return self._get("view/theme", str, "system")
+
+    @theme.setter
+    def theme(self, value: str) -> None:
+        self._s.setValue("view/theme", str(value))
