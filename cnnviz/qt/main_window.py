@@ -28,6 +28,7 @@ from cnnviz.qt.models import ModelActions
 from cnnviz.qt.recovery import AutosaveController, offer_recovery
 from cnnviz.qt.runs.panel import RunsPanel
 from cnnviz.qt.scroll_tabs import ScrollTabs
+from cnnviz.qt.session import LastSession
 from cnnviz.qt.settings import AppSettings
 from cnnviz.qt.state import AppState, LastRun
 from cnnviz.qt.tf_loader import TensorFlowLoader
@@ -82,6 +83,10 @@ class MainWindow(QMainWindow):
         self.models = ModelActions(self.state, self.settings, self, confirm_replace=self.files.maybe_save,
                                    training=self.training, parent=self)
         self.models.training_settings = self.training.run_config
+        # nothing trained lost on quit; the next launch offers the last session back (a bar above the tabs)
+        self.last_session = LastSession(self.state, self.settings, self.files, self.training, self.document_model,
+                                        self, parent=self)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.last_session.bar)
         self.run_actions = RunMenuActions(self.runs, self, parent=self)
         self.tf_loader = TensorFlowLoader(self.background.tf, self)
         self._load_tensorflow = load_tensorflow
@@ -102,11 +107,13 @@ class MainWindow(QMainWindow):
         self.training.set_spec(self.document.spec)
         self._on_document_spec_changed()
         self._restore_settings()
+        self.last_session.offer()   # after the window state: the bar's visibility is the offer's
 
     def _connect(self) -> None:
         for source in (self.autosave.failed, self.models.message, self.runs.message, self.builder.message,
-                       self.document_model.failed):
+                       self.document_model.failed, self.last_session.message):
             source.connect(self._on_message)
+        self.last_session.export_requested.connect(self._on_export_triggered)
         self.files.message.connect(self._on_files_message)
         self.document.dirty_changed.connect(self._on_document_dirty_changed)
         self.document.path_changed.connect(self._on_document_path_changed)
@@ -237,7 +244,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_export_triggered(self) -> None:
-        self.models.export_model()
+        self.last_session.watch_export(self.models.export_model())
 
     @Slot()
     def _on_bundle_triggered(self) -> None:
@@ -297,6 +304,10 @@ class MainWindow(QMainWindow):
         self.state.set_last_run(LastRun(model, training.session, training.snapshots, training.last_evaluation,
                                         tuple(training.class_names), training.run_folder))
         self.state.set_model(model, training.class_names, "trained in the Training tab")
+        evaluation = training.last_evaluation
+        self.last_session.model_trained(model, training.run_folder,
+                                        training.session.epochs_done if training.session is not None else 0,
+                                        None if evaluation is None else float(evaluation.accuracy))
 
     @Slot(bool)
     def _on_training_busy_changed(self, busy: bool) -> None:
@@ -364,9 +375,10 @@ class MainWindow(QMainWindow):
         return offer_recovery(self, self.document, self.autosave.autosave)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        if not self.files.maybe_save("quit"):
+        if not self.files.maybe_save("quit") or not self.last_session.confirm_quit():
             event.ignore()
             return
+        self.last_session.record()   # offered back at the next launch
         self.save_settings()
         self.shutdown()
         super().closeEvent(event)
@@ -377,6 +389,7 @@ class MainWindow(QMainWindow):
         Idempotent; called when the window closes (and at aboutToQuit). A QThread destroyed while running aborts
         the process, so nothing may be left running."""
         self.document_model.shutdown()   # a build waiting for its timer (the lanes below stop the rest)
+        self.last_session.shutdown()
         return self.shutdown_registry.shutdown(30000)
 
     def _shutdown_inspector(self) -> bool:

@@ -10,6 +10,7 @@ Panels add their own typed accessors here (one place to see everything the app r
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,28 @@ class AppSettings:
     def set_last_folder(self, purpose: str, folder: str | os.PathLike) -> None:
         path = Path(folder)
         self._s.setValue(f"folders/{purpose}", str(path if path.is_dir() else path.parent))
+
+    # --- the last session (offered back at the next launch, cnnviz.qt.session) -------------------------------
+    @property
+    def last_session(self) -> dict[str, Any] | None:
+        """What the last session worked on: ``spec_path`` (str or None), ``spec`` (the spec as a dict), ``data``
+        (a DataChoice as a dict), ``run_folder`` (the last run's folder or None), ``model_name``, ``epochs``;
+        None when nothing was recorded or the record is unreadable."""
+        text = self._get("session/last", str, "")
+        if not text:
+            return None
+        try:
+            value = json.loads(text)
+        except (ValueError, RecursionError):
+            return None
+        return value if isinstance(value, dict) else None
+
+    @last_session.setter
+    def last_session(self, value: dict[str, Any] | None) -> None:
+        if value is None:
+            self._s.remove("session/last")
+        else:
+            self._s.setValue("session/last", json.dumps(value))
 
     # --- classroom: View > Zoom and View > Theme ------------------------------------------------------------
     @property

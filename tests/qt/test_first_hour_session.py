@@ -147,3 +147,75 @@ def test_after_save_then_preset_the_document_is_untitled_and_save_asks(qtbot, tm
     assert json.loads(saved.read_text())["name"] == win.document.spec.name
     assert win.close()
 
+
+# --- item 5: trained weights never vanish on quit; the next launch offers the last session back ------------------
+def quick_training(win: MainWindow, *, epochs: int = 1, limit: int = 300) -> None:
+    form = win.training.form
+    form.data_box.limit_spin.setValue(limit)
+    form.val_fraction_radio.setChecked(True)
+    form.val_fraction_spin.setValue(0.2)
+    form.batch_spin.setValue(16)
+    form.epochs_spin.setValue(epochs)
+    form.lr_spin.setValue(0.01)
+
+
+def test_quit_says_what_is_not_exported_and_the_next_launch_reopens_the_session(qtbot, tmp_path, home, boxes,
+                                                                                app_runs, monkeypatch):
+    import numpy as np
+
+    settings = make_settings(tmp_path)
+    spec_file = tmp_path / "tiny.json"
+    tiny_spec().save(spec_file)
+    win = open_window(qtbot, settings)
+    assert not win.last_session.bar.isVisible()          # a fresh home: nothing to reopen
+    assert win.files.open_spec(spec_file)
+    qtbot.waitUntil(lambda: win.training.form.dataset is not None, timeout=TIMEOUT_MS)
+    quick_training(win, limit=300)
+    with qtbot.waitSignal(win.training.model_trained, timeout=TIMEOUT_MS) as trained:
+        qtbot.mouseClick(win.training.train_button, Qt.MouseButton.LeftButton)
+    model = trained.args[0]
+    run_folder = win.training.run_folder
+    assert run_folder is not None and (run_folder / "model.keras").is_file()
+
+    quit_boxes = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: quit_boxes.append(box.text())
+                        or QMessageBox.StandardButton.Cancel.value)
+    assert not win.close() and win.isVisible()           # Cancel: the window stays
+    text = quit_boxes[-1]
+    assert f"The trained model “{model.name}” (1 epoch(s)" in text and "has not been exported" in text
+    assert str(run_folder) in text and "next launch offers to reopen" in text
+
+    dialog = win.models.export_model()                   # File > Export model…: once exported, nothing to warn
+    win.last_session.watch_export(dialog)
+    dialog.path_edit.setText(str(tmp_path / "exported"))
+    dialog.start_export()
+    qtbot.waitUntil(lambda: dialog.report is not None, timeout=TIMEOUT_MS)
+    assert win.last_session.quit_text() is None
+    dialog.close()
+    shown = len(quit_boxes)
+    assert win.close() and len(quit_boxes) == shown      # no quit warning any more
+    record = settings.last_session
+    assert record["spec_path"] == str(spec_file) and record["run_folder"] == str(run_folder)
+    assert record["data"]["name"] == "mnist_sample" and record["data"]["limit"] == 300
+
+    again = open_window(qtbot, make_settings(tmp_path))  # the next launch
+    bar = again.last_session
+    assert bar.bar.isVisible()
+    offer = bar.bar_label.text()
+    assert "tiny.json" in offer and "MNIST sample" in offer and run_folder.name in offer
+    again.grab().save(str(tmp_path / "reopen_offer.png"))
+    assert again.document.spec.name == "lecture_mnist_cnn"     # nothing reopened before the user says so
+    with qtbot.waitSignal(bar.reopened, timeout=TIMEOUT_MS) as reopened:
+        qtbot.mouseClick(bar.reopen_button, Qt.MouseButton.LeftButton)
+    assert not bar.bar.isVisible()
+    assert again.document.path == spec_file and again.document.spec.name == "tiny_digits"
+    choice = again.training.data_choice()
+    assert (choice.name, choice.limit) == ("mnist_sample", 300)
+    current = reopened.args[0]
+    assert current is again.state.model and current.name == model.name and current.source == str(run_folder)
+    for a, b in zip(current.model.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)                  # the trained weights, from the run folder
+    tabs_name_the_model(qtbot, again, model.name)
+    shown = len(quit_boxes)
+    assert again.close() and len(quit_boxes) == shown   # reopened from its run folder: nothing new to lose
+

@@ -176,6 +176,24 @@ class DataBox(QGroupBox):
             self.select(name)   # reloads with the path just noted
         return True
 
+    def set_data_choice(self, choice: DataChoice) -> bool:
+        """Choose what ``choice`` records (a run folder's or the last session's data): the dataset, its file or
+        folder, the images to use, CelebA's attribute; loads it. False when cnnviz has no such dataset."""
+        if self.combo.findData(choice.name) < 0:
+            return False
+        if choice.path:
+            self._paths[choice.name] = choice.path
+        if choice.attribute and self.attribute_combo.findText(choice.attribute) >= 0:
+            self.attribute_combo.blockSignals(True)
+            self.attribute_combo.setCurrentText(choice.attribute)
+            self.attribute_combo.blockSignals(False)
+        self.limit_spin.setValue(choice.limit or 0)
+        if choice.name == self.name:
+            self.reload()
+        else:
+            self.select(choice.name)
+        return True
+
     def set_input_shape(self, shape: tuple[int, int, int]) -> None:
         """The model's input (H, W, C): image folders are resized to it."""
         shape = tuple(int(v) for v in shape)

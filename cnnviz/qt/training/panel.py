@@ -199,6 +199,10 @@ class TrainingPanel(QWidget):
         """The data chosen in the form, as the core Run's record (see cnnviz.core.data.choice)."""
         return self.form.data_box.data_choice()
 
+    def set_data_choice(self, choice: DataChoice) -> bool:
+        """Choose the data ``choice`` records (the last session's); False when cnnviz has no such dataset."""
+        return self.form.data_box.set_data_choice(choice)
+
     def run_config(self) -> tuple[TrainingConfig, DataChoice]:
         """What Train would run now: the training settings and the data choice (File > Export as run config)."""
         return self.form.config(), self.data_choice()
