@@ -69,6 +69,43 @@ def _shut_down_windows() -> None:
             widget.shutdown()
 
 
+# ----------------------------------------------------------------------------- a hung test ends the run, with stacks
+# pytest-timeout (pyproject: 300 s, thread method) reports a test stuck in Python or in a call that lets the GIL go.
+# A test stuck in C while holding the GIL (a deadlock inside a library) stops every Python thread, the timeout's
+# own included; only faulthandler's C watchdog still runs. It writes every thread's stack to HANG_LOG and ends the
+# process, so a hang costs minutes, not the CI's whole budget; `make test` prints the file when pytest fails.
+HANG_S = float(os.environ.get("CNNVIZ_HANG_S", "480"))
+HANG_LOG = Path(os.environ.get("CNNVIZ_HANG_LOG", ROOT / ".pytest-hang.log"))
+_hang_file = None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    import faulthandler
+
+    global _hang_file
+    if _hang_file is None:
+        _hang_file = open(HANG_LOG, "w", encoding="utf-8")  # noqa: SIM115 - open for the whole session
+    _hang_file.seek(0)
+    _hang_file.truncate()
+    _hang_file.write(f"{item.nodeid} ran for more than {HANG_S:.0f} s; the stack of every thread:\n")
+    _hang_file.flush()
+    faulthandler.dump_traceback_later(HANG_S, exit=True, file=_hang_file)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A run that ends normally leaves no hang log behind."""
+    global _hang_file
+    if _hang_file is not None:
+        _hang_file.close()
+        _hang_file = None
+        HANG_LOG.unlink(missing_ok=True)
+
+
 # --------------------------------------------------------------------------------------- dangling threads and timers
 GRACE_S = float(os.environ.get("CNNVIZ_DANGLING_GRACE_S", "10"))  # a thread or a short timer may finish this long after the test (the event loop keeps running)
 

@@ -86,6 +86,27 @@ def _startup_lines_hidden():
                 os.write(2, kept)
 
 
+# cnnviz runs TensorFlow from several threads at once (the app's lanes: inspection, training, export). A running
+# tf.function call can hold an inter-op thread while it waits for work scheduled on the same pool, so a pool as
+# small as the core count (TensorFlow's default: 2 on a small laptop or a CI machine) lets two concurrent calls
+# wait on each other for ever (TensorFlow issues 10369, 32454, 38969). Idle inter-op threads cost next to nothing:
+# the arithmetic runs on the intra-op pool, which stays at the core count.
+MIN_INTER_OP_THREADS = 8
+
+
+def _set_thread_pools(tf) -> None:
+    """Intra-op threads from ``CNNVIZ_TF_THREADS`` (when set), and never fewer than MIN_INTER_OP_THREADS inter-op
+    threads. Only possible before TensorFlow's runtime starts; afterwards its settings stay."""
+    threads = os.environ.get("CNNVIZ_TF_THREADS", "").strip()
+    try:
+        if threads.isdigit() and int(threads) > 0:   # anything else: TensorFlow's default (the core count)
+            tf.config.threading.set_intra_op_parallelism_threads(int(threads))
+        inter = tf.config.threading.get_inter_op_parallelism_threads() or (os.cpu_count() or 1)
+        tf.config.threading.set_inter_op_parallelism_threads(max(MIN_INTER_OP_THREADS, inter))
+    except RuntimeError:
+        pass  # the runtime has started already: its settings stay
+
+
 def import_tensorflow() -> float:
     """Import TensorFlow and Keras (idempotent, thread-safe). Returns the seconds the import took (0 if done)."""
     with _lock:
@@ -97,13 +118,7 @@ def import_tensorflow() -> float:
             import tensorflow as tf  # noqa: F401  (heavy)
             import keras
 
-        threads = os.environ.get("CNNVIZ_TF_THREADS")
-        if threads:
-            try:
-                tf.config.threading.set_intra_op_parallelism_threads(int(threads))
-                tf.config.threading.set_inter_op_parallelism_threads(min(2, int(threads)))
-            except (RuntimeError, ValueError):
-                pass  # already initialised: keep TensorFlow's defaults
+        _set_thread_pools(tf)
         _loaded["tf"] = tf
         _loaded["keras"] = keras
         # Keras walks a model's graph recursively, one Python frame per layer (keras/src/ops/function.py), whenever
