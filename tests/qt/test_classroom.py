@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QKeySequence, QPalette
+from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox, QTableView
 
@@ -100,18 +100,21 @@ def test_a_remembered_zoom_is_applied_at_the_next_launch(qtbot, tmp_path):
 
 def test_presentation_mode_toggles_full_screen_large_text_and_thick_lines(qtbot, window):
     curve = window.training.plots.curves["loss"]
-    width = curve.opts["pen"].widthF()
+    axis = window.training.plots.loss_plot.getAxis("bottom")
+    width, text = curve.opts["pen"].widthF(), axis.textPen().color()
     press(qtbot, window, "F11")
     assert window.classroom.presentation and window.classroom.presentation_action.isChecked()
     qtbot.waitUntil(window.isFullScreen)
     assert window.classroom.zoom_percent == 150
     assert curve.opts["pen"].widthF() >= max(3.0, 2 * width)
+    assert axis.textPen().color() == QColor("black")   # high contrast: black axes and labels, not grey
     assert window.settings.zoom_percent == 100   # a projector's zoom is not the user's
     press(qtbot, window, "Ctrl+Shift+P")
     assert not window.classroom.presentation
     qtbot.waitUntil(lambda: not window.isFullScreen())
     assert window.classroom.zoom_percent == 100
     assert curve.opts["pen"].widthF() == width
+    assert axis.textPen().color() == text
 
 
 def _theme_action(win, name: str) -> QAction:

@@ -21,6 +21,7 @@ _SIZE = re.compile(r"^\s*([0-9.]+)\s*(pt|px)\s*$")
 
 DARK_BACKGROUND = QColor("#1e1f22")
 DARK_FOREGROUND = QColor("#e6e6e6")
+HIGH_CONTRAST_FOREGROUND = QColor("#000000")
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,12 @@ class PlotLook:
     zoom: float = 1.0
     dark: bool = False
     thick: bool = False
+
+    def foreground(self) -> QColor | None:
+        """The colour of axes and text: light on dark, black on a projector, else what the panel chose."""
+        if self.dark:
+            return DARK_FOREGROUND
+        return HIGH_CONTRAST_FOREGROUND if self.thick else None
 
     def key(self) -> tuple:
         return (self.font.toString(), round(self.zoom, 4), self.dark, self.thick)
@@ -102,9 +109,10 @@ def _style_plot(plot: pg.PlotItem, look: PlotLook) -> None:
         if original["label_size"]:
             axis.labelStyle["font-size"] = _scaled(original["label_size"], look.zoom)
         axis.label.setFont(QFont(font))
-        if look.dark:
-            axis.setPen(pg.mkPen(DARK_FOREGROUND))
-            axis.setTextPen(pg.mkPen(DARK_FOREGROUND))
+        fg = look.foreground()
+        if fg is not None:
+            axis.setPen(pg.mkPen(fg))
+            axis.setTextPen(pg.mkPen(fg))
         else:
             axis.setPen(original["pen"])
             axis.setTextPen(original["text_pen"])
@@ -112,7 +120,8 @@ def _style_plot(plot: pg.PlotItem, look: PlotLook) -> None:
     title = plot.titleLabel
     t_original = _remember(title, size=title.opts.get("size"), color=title.opts.get("color"))
     title.item.setFont(QFont(font))
-    args = {"color": DARK_FOREGROUND.name() if look.dark else t_original["color"]}
+    fg = look.foreground()
+    args = {"color": fg.name() if fg is not None else t_original["color"]}
     if t_original["size"]:
         args["size"] = _scaled(t_original["size"], look.zoom)
     if title.text:
@@ -124,13 +133,15 @@ def _style_plot(plot: pg.PlotItem, look: PlotLook) -> None:
         l_original = _remember(legend, size=legend.opts.get("labelTextSize"),
                                color=legend.opts.get("labelTextColor"), brush=legend.opts.get("brush"))
         legend.setLabelTextSize(_scaled(l_original["size"], look.zoom) or f"{font.pointSizeF():g}pt")
+        if fg is not None:
+            legend.setLabelTextColor(fg)
         if look.dark:
-            legend.setLabelTextColor(DARK_FOREGROUND)
             legend.setBrush(pg.mkBrush(30, 31, 34, 200))
         else:
+            legend.setBrush(l_original["brush"])
+        if fg is None:
             color = l_original["color"]
             legend.setLabelTextColor(color if color is not None else pg.getConfigOption("foreground"))
-            legend.setBrush(l_original["brush"])
         for _sample, label in legend.items:   # the labels' own HTML is rebuilt from their options
             label.setText(label.text)
     for curve in plot.listDataItems():
@@ -155,6 +166,8 @@ def _style_text_item(item: pg.TextItem, look: PlotLook) -> None:
     original = _remember(item, color=QColor(item.color))
     if look.dark and original["color"].lightnessF() < 0.5:
         item.setColor(DARK_FOREGROUND)
+    elif look.thick and not look.dark:
+        item.setColor(HIGH_CONTRAST_FOREGROUND)
     else:
         item.setColor(original["color"])
 
