@@ -205,3 +205,25 @@ def test_plots_made_later_get_the_current_look(qtbot, window):
     qtbot.waitUntil(late.isVisible)
     assert late.backgroundBrush().color().lightnessF() < 0.2
     assert late.getPlotItem().titleLabel.opts["size"] == "15pt"
+
+
+def test_the_inspectors_dense_layer_plots_say_what_they_show(qtbot):
+    """The Inspector makes a bar plot per hidden Dense layer once a model is inspected (it needs TensorFlow in
+    the window): its feature-map view is given the lecture CNN's layer list directly."""
+    from types import SimpleNamespace
+
+    from cnnviz.core.inspect.inspection import LayerInfo
+    from cnnviz.qt.inspector.feature_maps import FeatureMapsView
+
+    layers = [LayerInfo(0, "conv_1", "Conv2D", (28, 28, 32), -1,
+                        {"kernel_size": (5, 5), "strides": (1, 1), "padding": "same", "activation": "relu",
+                         "filters": 32}),
+              LayerInfo(1, "flatten", "Flatten", (25088,), 0),
+              LayerInfo(2, "fc_1", "Dense", (1024,), 1, {"units": 1024, "activation": "relu"}),
+              LayerInfo(3, "fc_2", "Dense", (10,), 2, {"units": 10, "activation": "softmax"})]
+    view = FeatureMapsView()
+    qtbot.addWidget(view)
+    view.set_inspector(SimpleNamespace(layers=layers))
+    plots = plot_views(view)
+    assert len(plots) == 1   # fc_1's activations (fc_2 is the probability bars)
+    assert "Dense" in plots[0].toolTip()
