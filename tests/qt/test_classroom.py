@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMessageBox, QTableView
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QTableView
 
 from cnnviz.qt.classroom.plots import plot_items, plot_views, tick_font_point_size
 from cnnviz.qt.main_window import TAB_TITLES, MainWindow
@@ -68,11 +68,14 @@ def test_zoom_scales_tables_and_plot_axes_and_ctrl0_restores(qtbot, window, tmp_
     title = window.training.plots.batch_plot.titleLabel
     table_pt, axis_pt, rows = table.font().pointSizeF(), tick_font_point_size(axis), table.verticalHeader()
     row_px = rows.defaultSectionSize()
+    note = window.training.results.grid_note   # has a style sheet: Qt alone would leave its font as it was
+    note_pt = note.font().pointSizeF()
     press(qtbot, window, "Ctrl+=")
     press(qtbot, window, "Ctrl+=")
     assert window.classroom.zoom_percent == 125
     qtbot.waitUntil(lambda: table.font().pointSizeF() > table_pt * 1.2)
     assert tick_font_point_size(axis) == pytest.approx(axis_pt * 1.25)
+    qtbot.waitUntil(lambda: note.font().pointSizeF() == pytest.approx(note_pt * 1.25))
     assert title.item.font().pointSizeF() == pytest.approx(QApplication.font().pointSizeF())
     assert rows.defaultSectionSize() >= table.fontMetrics().height()
     assert window.settings.zoom_percent == 125   # remembered
@@ -195,9 +198,12 @@ def test_every_plot_of_the_window_says_what_it_shows(qtbot, window):
     assert not missing, missing
 
 
-def test_plots_made_later_get_the_current_look(qtbot, window):
+def test_plots_and_styles_made_later_get_the_current_look(qtbot, window):
     window.classroom.set_theme("dark", persist=False)
     window.classroom.set_zoom(150, persist=False)
+    note = QLabel("made after the zoom", window.runs)
+    note.setStyleSheet("color: #333333; font-size: 10pt")   # as a panel does when something happens
+    assert "font-size: 15pt" in note.styleSheet() and "#333333" not in note.styleSheet()
     late = pg.PlotWidget(background="w")
     late.setTitle("late", size="10pt")
     window.runs.layout().addWidget(late)
@@ -227,3 +233,21 @@ def test_the_inspectors_dense_layer_plots_say_what_they_show(qtbot):
     plots = plot_views(view)
     assert len(plots) == 1   # fc_1's activations (fc_2 is the probability bars)
     assert "Dense" in plots[0].toolTip()
+
+
+def test_system_theme_follows_the_desktop_when_it_turns_dark(qtbot, window, monkeypatch):
+    from PySide6.QtGui import QGuiApplication
+
+    from cnnviz.qt.classroom import theme
+
+    assert window.classroom.theme == "system" and not window.classroom.dark
+    monkeypatch.setattr(theme, "system_is_dark", lambda: True)   # the desktop switches to dark
+    QGuiApplication.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert window.classroom.dark
+    assert QApplication.palette().color(QPalette.ColorRole.Window).lightnessF() < 0.3
+    assert window.training.plots.acc_widget.backgroundBrush().color().lightnessF() < 0.2
+    _theme_action(window, "Light").trigger()   # an explicit choice wins over the desktop
+    assert not window.classroom.dark
+    QGuiApplication.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert not window.classroom.dark
+    monkeypatch.setattr(theme, "system_is_dark", lambda: False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, Qt, Slot
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QApplication, QMainWindow, QMenu
+from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QWidget
 
 from . import zoom as _zoom
 from .help import HelpDialog, ShortcutsDialog
@@ -52,7 +52,8 @@ class Classroom(QObject):
         tabs = getattr(window, "tabs", None)
         if tabs is not None:
             tabs.currentChanged.connect(self._on_tabs_current_changed)
-        self.set_theme(self.theme, persist=False)
+        self.dark = apply_theme(self.theme)   # the widgets and plots are styled once, by set_zoom
+        self.theme_actions[self.theme].setChecked(True)
         self.set_zoom(self.zoom_percent, persist=False)
 
     def _stored(self, name: str, default):
@@ -232,8 +233,12 @@ class Classroom(QObject):
         self._filtering = on
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
-        if event.type() == QEvent.Type.Show and isinstance(obj, pg.GraphicsView) and self.window.isAncestorOf(obj):
+        kind = event.type()
+        if kind == QEvent.Type.Show and isinstance(obj, pg.GraphicsView) and self.window.isAncestorOf(obj):
             style_view(obj, self.look())
+        elif kind == QEvent.Type.StyleChange and isinstance(obj, QWidget) and self.window.isAncestorOf(obj):
+            # a panel set a style sheet (a red error, a new card): zoom its font sizes, turn its colours dark
+            _zoom.restyle_sheet(obj, self.zoom_percent / 100.0, self.dark, repolish=False)
         return False
 
     @Slot(int)

@@ -70,8 +70,7 @@ def apply_theme(theme: str) -> bool:
     else:
         if app.style().name() != _original["style"]:
             app.setStyle(_original["style"])
-        if theme == "light" and system_is_dark():
-            app.setPalette(app.style().standardPalette())
-        else:
-            app.setPalette(_original["palette"])
+        palette = app.style().standardPalette() if theme == "light" and system_is_dark() else _original["palette"]
+        if app.palette() != palette:   # setting the same palette again would still repaint every widget
+            app.setPalette(palette)
     return dark

@@ -66,11 +66,14 @@ def apply_zoom(root: QWidget, percent: int, previous: int, dark: bool = False) -
     ``previous`` % of their size at 100 %). With ``dark``, the colours a panel's style sheet fixes are turned
     for a dark background (dark text made light, white backgrounds made dark)."""
     factor = percent / 100.0
-    QApplication.setFont(zoomed_font(percent))
+    font = zoomed_font(percent)
+    font_changed = QApplication.font() != font
+    if font_changed:
+        QApplication.setFont(font)
     widgets = [root, *root.findChildren(QWidget)]
     for w in widgets:
         _scale_own_font(w, factor, previous / 100.0)
-        _scale_style_sheet(w, factor, dark)
+        restyle_sheet(w, factor, dark, repolish=font_changed)
     for view in (w for w in widgets if isinstance(w, QTableView)):
         _fit_rows(view, percent)
 
@@ -107,9 +110,11 @@ def dark_css(css: str) -> str:
     return _CSS_BACKGROUND.sub(lambda m: m.group(1) + _flip(m.group(2), want_light=False), css)
 
 
-def _scale_style_sheet(w: QWidget, factor: float, dark: bool = False) -> None:
-    """A widget with a style sheet (and its children) keeps the font it was polished with when the application
-    font changes (Qt does not propagate it there): set the sheet again, its "font-size"s scaled."""
+def restyle_sheet(w: QWidget, factor: float, dark: bool = False, *, repolish: bool = True) -> None:
+    """Give ``w``'s own style sheet the zoom (its "font-size"s scaled) and the theme (see :func:`dark_css`).
+
+    A widget with a style sheet (and its children) keeps the font it was polished with when the application font
+    changes (Qt does not propagate it there): ``repolish`` sets its sheet again even when the text is the same."""
     css = w.styleSheet()
     if not css:
         return
@@ -120,7 +125,10 @@ def _scale_style_sheet(w: QWidget, factor: float, dark: bool = False) -> None:
     if dark:
         scaled = dark_css(scaled)
     w.setProperty(_SET_CSS, scaled)
-    w.setStyleSheet("")       # the same text again would not polish it again
+    if scaled == css and not repolish:
+        return
+    if scaled == css:
+        w.setStyleSheet("")       # the same text again would not polish it again
     w.setStyleSheet(scaled)
 
 
