@@ -204,11 +204,16 @@ def test_plots_and_styles_made_later_get_the_current_look(qtbot, window):
     note = QLabel("made after the zoom", window.runs)
     note.setStyleSheet("color: #333333; font-size: 10pt")   # as a panel does when something happens
     assert "font-size: 15pt" in note.styleSheet() and "#333333" not in note.styleSheet()
+    card = QLabel("styled before it is put in the window")
+    card.setStyleSheet("background: white; font-size: 8pt")
+    window.runs.layout().addWidget(card)
     late = pg.PlotWidget(background="w")
     late.setTitle("late", size="10pt")
     window.runs.layout().addWidget(late)
     window.tabs.setCurrentIndex(TAB_TITLES.index("Runs"))
     qtbot.waitUntil(late.isVisible)
+    qtbot.waitUntil(card.isVisible)
+    assert "font-size: 12pt" in card.styleSheet() and "white" not in card.styleSheet()
     assert late.backgroundBrush().color().lightnessF() < 0.2
     assert late.getPlotItem().titleLabel.opts["size"] == "15pt"
 

@@ -234,11 +234,15 @@ class Classroom(QObject):
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
         kind = event.type()
-        if kind == QEvent.Type.Show and isinstance(obj, pg.GraphicsView) and self.window.isAncestorOf(obj):
+        if kind not in (QEvent.Type.Show, QEvent.Type.StyleChange) or not isinstance(obj, QWidget):
+            return False
+        if not self.window.isAncestorOf(obj):
+            return False
+        if kind == QEvent.Type.Show and isinstance(obj, pg.GraphicsView):
             style_view(obj, self.look())
-        elif kind == QEvent.Type.StyleChange and isinstance(obj, QWidget) and self.window.isAncestorOf(obj):
-            # a panel set a style sheet (a red error, a new card): zoom its font sizes, turn its colours dark
-            _zoom.restyle_sheet(obj, self.zoom_percent / 100.0, self.dark, repolish=False)
+        # a panel set a style sheet (a red error; a new card, styled before it was put in the window): zoom its
+        # font sizes, turn its colours dark (nothing to do when it already has the current look)
+        _zoom.restyle_sheet(obj, self.zoom_percent / 100.0, self.dark, repolish=False)
         return False
 
     @Slot(int)
