@@ -52,6 +52,8 @@ class ExportDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.export_button = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.ActionRole)
         self.export_button.clicked.connect(self.start_export)
+        self.format_box.currentIndexChanged.connect(self._on_format_changed)
+        self._on_format_changed()
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -62,6 +64,20 @@ class ExportDialog(QDialog):
     @property
     def format(self) -> str:
         return self.format_box.currentData()
+
+    @Slot()
+    def _on_format_changed(self, *_) -> None:
+        """The file name follows the format: its suffix replaces another format's (model.keras -> model.tflite,
+        never model.keras.tflite); a SavedModel is a folder, so it has none."""
+        text = self.path_edit.text().rstrip()
+        if not text:
+            return
+        stem = text
+        for suffix in sorted((sfx for sfx, _ in FORMATS.values() if sfx), key=len, reverse=True):
+            if stem.endswith(suffix) and len(stem) > len(suffix):
+                stem = stem[:-len(suffix)]
+                break
+        self.path_edit.setText(stem + FORMATS[self.format][0])
 
     @Slot()
     def _on_browse_clicked(self) -> None:

@@ -83,6 +83,33 @@ def test_classifier_problems():
     assert "no layers" in classifier_problems(ModelSpec((8, 8, 1), []))[0].message
 
 
+@pytest.mark.parametrize("head, verdict", [
+    ([L("Dense", "d", units=10, activation="softmax")], None),
+    ([L("Dense", "d", units=10, activation="linear"), L("Activation", "a", activation="softmax")], None),
+    ([L("Dense", "d", units=1, activation="sigmoid")], None),
+    ([L("Dense", "d", units=128, activation="relu")], "not class probabilities"),
+    ([L("Dense", "d", units=10, activation="relu")], "set this layer's activation to softmax"),
+    ([L("Dense", "d", units=1, activation="softmax")], "always 1: use sigmoid"),
+    ([L("Dense", "d", units=1, activation="linear")], "Dense(1, sigmoid)"),
+    ([L("Dense", "d", units=10, activation="softmax"), L("Dropout", "drop")], "Dense(number of classes, softmax)"),
+])
+def test_a_classifier_ends_with_probabilities(head, verdict):
+    spec = ModelSpec((8, 8, 1), [L("Flatten", "f"), *head])
+    problems = classifier_problems(spec)
+    if verdict is None:
+        assert problems == []
+    else:
+        assert len(problems) == 1 and verdict in problems[0].message and problems[0].incomplete
+        assert problems[0].layer == len(spec.layers) - 1 and spec.layers[-1].name in problems[0].message
+
+
+def test_a_shape_error_is_not_an_unfinished_model():
+    spec = ModelSpec((4, 4, 1), [L("MaxPooling2D", "p", pool_size=8), L("Flatten", "f"),
+                                 L("Dense", "d", units=3, activation="softmax")])
+    problems = classifier_problems(spec)
+    assert problems and not problems[0].incomplete and problems[0].layer == 0
+
+
 def test_invalid_input_shape_stops_every_layer():
     report = infer_shapes(ModelSpec((0, 28, 1), [L("Flatten", "f")]))
     assert report.problems[0].message == "input height must be at least 1, got 0"

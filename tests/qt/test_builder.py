@@ -1,6 +1,8 @@
 """The Builder panel with real widgets: palette, layer list, form, summary table, diagram, undo/redo."""
 from __future__ import annotations
 
+import html
+
 import pytest
 from PySide6.QtCore import QByteArray, QMimeData, QModelIndex, Qt
 from PySide6.QtGui import QGuiApplication
@@ -187,7 +189,21 @@ def test_can_train_needs_a_classifier_head(qtbot, panel):
         for _ in range(4):  # remove fc_2, dropout, fc_1, flatten: the output is 7x7x64
             panel.remove_selected()
     assert blocker.args == [False]
-    assert "the model's output is 7x7x64" in panel.layer_model.index(3).data(ErrorRole)
+    # an unfinished model is not an error of its last layer: no red row, a note saying what to add
+    assert panel.layer_model.index(3).data(ErrorRole) == ""
+    status = html.unescape(panel.summary.status_label.text())
+    assert "Not finished yet" in status and "the model's output is 7x7x64" in status and "Ready" not in status
+    # a vector output that is not class probabilities is no classifier head either (it would train on nonsense)
+    panel.add_layer("Flatten")
+    row = panel.add_layer("Dense")
+    panel.select_row(row)
+    panel.form.editors["activation"].combo.setCurrentText("relu")
+    assert not panel.can_train
+    status = html.unescape(panel.summary.status_label.text())
+    assert "not class probabilities" in status and "Dense(number of classes, softmax)" in status
+    assert panel.layer_model.index(row).data(ErrorRole) == ""
+    panel.form.editors["activation"].combo.setCurrentText("softmax")
+    assert panel.can_train and "Ready to train" in panel.summary.status_label.text()
     doc.new()
     assert not panel.can_train  # no layers
 

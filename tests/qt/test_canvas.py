@@ -144,11 +144,31 @@ def test_undo_eraser_and_clear(qtbot, panel):
     panel.pen_button.click()
     assert not canvas.eraser()
 
+    before = canvas.to_gray_array()
     panel.clear_button.click()
     result = panel.predict_now()
     assert canvas.is_empty() and result.empty and result.message == "nothing drawn"
     assert panel.probabilities is None and not panel.inspect_button.isEnabled()
     assert panel.top_view.caption.text() == "nothing drawn"
+    assert not panel.clear_button.isEnabled()               # nothing left to clear
+    panel.undo_button.click()                              # Clear is taken back: the whole drawing returns
+    assert len(canvas.strokes) == 2 and np.array_equal(canvas.to_gray_array(), before)
+    panel.undo_button.click()                              # then stroke by stroke
+    panel.undo_button.click()
+    assert canvas.is_empty()
+    assert not panel.undo_button.isEnabled() and not panel.clear_button.isEnabled()
+    assert not canvas.undo()
+
+
+def test_undo_brings_back_the_drawing_a_loaded_picture_replaced(qtbot, panel):
+    canvas = panel.canvas
+    canvas.clear()
+    _draw(canvas, SEVEN)
+    drawn = canvas.to_gray_array()
+    canvas.set_background(np.full((28, 28), 0.5, np.float32))
+    assert canvas.strokes == [] and panel.undo_button.isEnabled()
+    panel.undo_button.click()
+    assert np.array_equal(canvas.to_gray_array(), drawn)
 
 
 def test_inspect_this_drawing_emits_the_preprocessed_image(qtbot, panel):

@@ -175,8 +175,31 @@ def classifier_problems(spec: ModelSpec, report: ShapeReport | None = None) -> l
     if out is not None and len(out) != 1:
         problems.append(Problem(len(spec.layers) - 1, None,
                                 f"the model's output is {_fmt_shape(out)}; a classifier ends with a vector of class "
-                                "scores: add Flatten (or GlobalAveragePooling2D) and a Dense layer"))
+                                "scores: add Flatten (or GlobalAveragePooling2D) and a Dense layer", incomplete=True))
+    elif out is not None and not report.problems:
+        head = _head_problem(spec, int(out[0]))
+        if head is not None:
+            problems.append(head)
     return problems
+
+
+def _head_problem(spec: ModelSpec, units: int) -> Problem | None:
+    """Training uses a cross-entropy on probabilities, so the last layer must make them: softmax over the class
+    scores (sigmoid for one output). Anything else is a model without its classifier head yet."""
+    index, last = len(spec.layers) - 1, spec.layers[-1]
+    act = last.params.get("activation") if last.kind in ("Dense", "Activation") else None
+    want = "sigmoid" if units == 1 else "softmax"
+    if act == want:
+        return None
+    what = f"the last layer, {last.name} ({last.describe()}),"
+    if units == 1:
+        why = ("gives one number that is not a probability: a two-class model ends with Dense(1, sigmoid)"
+               if act != "softmax" else "is a softmax over one value, always 1: use sigmoid for a single output")
+    else:
+        why = (f"gives {units} numbers that are not class probabilities, so it is not a classifier head yet: end "
+               f"the model with Dense(number of classes, softmax)"
+               + (", or set this layer's activation to softmax" if last.kind in ("Dense", "Activation") else ""))
+    return Problem(index, "activation" if act is not None else None, f"{what} {why}", incomplete=True)
 
 
 def summary_table(spec: ModelSpec, report: ShapeReport | None = None) -> str:

@@ -260,11 +260,15 @@ def spec_from_dict(data: Any) -> ModelSpec:
 
 @dataclass(frozen=True)
 class Problem:
-    """A problem found in a spec. ``layer`` is the 0-based layer index, or None for the model itself."""
+    """A problem found in a spec. ``layer`` is the 0-based layer index, or None for the model itself.
+
+    ``incomplete``: the model is not finished rather than wrong (no classifier head yet); the builder shows it as
+    a note about what to add, not as an error on a layer, and it still stops training."""
 
     layer: int | None
     field: str | None
     message: str
+    incomplete: bool = False
 
     def __str__(self) -> str:
         return self.message

@@ -42,7 +42,8 @@ class LayerListModel(QAbstractListModel):
         return 0 if parent.isValid() else self._rows
 
     def errors(self, row: int) -> list[str]:
-        return [p.message for p in self.document.problems if p.layer == row]
+        # a missing classifier head is the model being unfinished, not this layer being wrong: the summary says it
+        return [p.message for p in self.document.problems if p.layer == row and not p.incomplete]
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or not 0 <= index.row() < len(self.document.spec.layers):

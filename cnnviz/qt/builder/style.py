@@ -21,6 +21,7 @@ FAMILY_COLORS = {
 ERROR_COLOR = QColor("#c62828")
 ERROR_BACKGROUND = QColor("#fde2e2")
 OK_COLOR = QColor("#2e7d32")
+INCOMPLETE_COLOR = QColor("#9a5b00")   # a model not finished yet (no classifier head): amber, not an error
 MUTED_COLOR = QColor("#777777")
 
 

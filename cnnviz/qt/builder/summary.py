@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView
 from cnnviz.core.model.shapes import LayerShape
 
 from .document import SpecDocument
-from .style import ERROR_BACKGROUND, ERROR_COLOR, MUTED_COLOR, OK_COLOR, format_bytes, format_shape, kind_color
+from .style import (ERROR_BACKGROUND, ERROR_COLOR, INCOMPLETE_COLOR, MUTED_COLOR, OK_COLOR, format_bytes, format_shape,
+                    kind_color)
 
 HEADERS = ("Layer (type)", "Output Shape", "Param #")
 
@@ -173,6 +174,10 @@ class SummaryPanel(QWidget):
         problems = self.document.problems
         if not problems:
             self.status_label.setText(f"<b style='color:{OK_COLOR.name()}'>✓ Ready to train</b>")
+        elif all(p.incomplete for p in problems):
+            items = "".join(f"<li>{html.escape(p.message)}</li>" for p in problems)
+            self.status_label.setText(f"<b style='color:{INCOMPLETE_COLOR.name()}'>◔ Not finished yet:</b>"
+                                      f"<ul style='margin-left:-20px; color:{INCOMPLETE_COLOR.name()}'>{items}</ul>")
         else:
             items = "".join(f"<li>{html.escape(p.message)}</li>" for p in problems)
             self.status_label.setText(f"<b style='color:{ERROR_COLOR.name()}'>✗ Cannot be trained yet "

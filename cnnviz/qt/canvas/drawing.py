@@ -112,6 +112,9 @@ class DrawingCanvas(QWidget):
         self.setMinimumSize(200, 200)
         self.setToolTip("Draw a digit with the mouse or a pen. Ctrl+Z undoes the last stroke.")
         self._strokes: list[Stroke] = []
+        # what Undo takes back, newest last: "stroke" (the last stroke), or ("sheet", strokes, background) for a
+        # Clear or a loaded picture, which brings the whole sheet back
+        self._history: list = []
         self._current: Stroke | None = None
         self._brush = float(DEFAULT_BRUSH)
         self._eraser = False
@@ -144,18 +147,31 @@ class DrawingCanvas(QWidget):
         self._eraser = bool(on)
         self.update()
 
+    def _remember_sheet(self) -> None:
+        if self._strokes or self._background is not None:
+            self._history.append(("sheet", list(self._strokes), self._background))
+
+    def can_undo(self) -> bool:
+        return bool(self._history)
+
     def clear(self) -> None:
-        """Remove every stroke and any loaded picture."""
+        """Remove every stroke and any loaded picture (Undo brings them back)."""
+        self._remember_sheet()
         self._strokes.clear()
         self._current = None
         self._background = None
         self._invalidate()
 
     def undo(self) -> bool:
-        """Remove the last stroke; False when there was none."""
-        if not self._strokes:
+        """Take back the last stroke, Clear or loaded picture; False when there is nothing to take back."""
+        if not self._history:
             return False
-        self._strokes.pop()
+        last = self._history.pop()
+        if last == "stroke":
+            self._strokes.pop()
+        else:
+            _, strokes, background = last
+            self._strokes, self._background = list(strokes), background
         self._invalidate()
         return True
 
@@ -164,6 +180,7 @@ class DrawingCanvas(QWidget):
         pts = [QPointF(float(x), float(y)) for x, y in points]
         if pts:
             self._strokes.append(Stroke(pts, self._brush if width is None else float(width), eraser))
+            self._history.append("stroke")
             self._invalidate()
             self.stroke_finished.emit()
 
@@ -173,6 +190,7 @@ class DrawingCanvas(QWidget):
         The margins take the picture's background brightness (its median pixel, as preprocessing judges it), so
         the picture's paper seems to fill the canvas.
         """
+        self._remember_sheet()
         self._strokes.clear()
         self._current = None
         if gray is None:
@@ -245,6 +263,7 @@ class DrawingCanvas(QWidget):
         if pos is not None:
             self._extend(pos)
         self._strokes.append(self._current)
+        self._history.append("stroke")
         self._current = None
         self._invalidate()
         self.stroke_finished.emit()

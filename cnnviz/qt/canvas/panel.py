@@ -93,7 +93,10 @@ class DrawPanel(QWidget):
         self.undo_button.setToolTip("Remove the last stroke (Ctrl+Z)")
         self.undo_button.clicked.connect(self._on_undo_clicked)
         self.clear_button = QPushButton("Clear")
+        self.clear_button.setToolTip("Start again on an empty sheet (Undo brings the drawing back)")
         self.clear_button.clicked.connect(self._on_clear_clicked)
+        self.canvas.changed.connect(self._update_edit_buttons)
+        self._update_edit_buttons()
         self.open_button = QPushButton("Open image…")
         self.open_button.setToolTip("Read a picture of a digit (PNG, JPEG, BMP, …) through the same steps")
         self.open_button.clicked.connect(self._on_open_clicked)
@@ -318,6 +321,12 @@ class DrawPanel(QWidget):
     def _on_brush_slider_changed(self, value: int) -> None:
         self.canvas.set_brush_size(value)
         self.brush_label.setText(f"{value:2d} px")
+
+    @Slot()
+    def _update_edit_buttons(self) -> None:
+        """Undo only when there is something to take back, Clear only when the sheet has something on it."""
+        self.undo_button.setEnabled(self.canvas.can_undo())
+        self.clear_button.setEnabled(not self.canvas.is_empty())
 
     @Slot()
     def _on_undo_clicked(self) -> None:
