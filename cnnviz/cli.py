@@ -407,6 +407,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("datasets", help="list the datasets cnnviz can load")
     p.set_defaults(func=cmd_datasets)
+
+    from cnnviz.cli_explain import add_commands as add_explain_commands
+
+    add_explain_commands(sub)   # explain, visualize (issue 17)
     return parser
 
 
