@@ -140,3 +140,17 @@ def test_bad_inputs_are_one_line_and_exit_2(capsys, tmp_path, shipped_path, digi
     _bad(capsys, "explain", text_model, "--image", image, "--method", "saliency", "--out", out,
          says="not a Keras model")
     assert not out.exists()
+
+
+def test_the_installed_command_refuses_in_one_line_before_loading_tensorflow(project_root, tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "cnnviz.cli", "visualize", SHIPPED, "--layer", "output",
+                             "--unit", "1", "--out", str(tmp_path / "unit.jpg")], cwd=project_root,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"cnnviz-cli: error: --out {tmp_path / 'unit.jpg'}: the picture is written as PNG; give a file name "
+        "ending in .png"]
+    assert not (tmp_path / "unit.jpg").exists()

@@ -29,7 +29,7 @@ def tiny():
     keras.utils.set_random_seed(2)
     inp = keras.Input((10, 10, 1))
     h = keras.layers.Conv2D(3, 3, activation="relu", name="conv")(inp)
-    h = keras.layers.Dense(5, activation="relu", name="hidden")(keras.layers.Flatten()(h))
+    h = keras.layers.Dense(5, activation="relu", name="hidden")(keras.layers.Flatten(name="flatten")(h))
     return keras.Model(inp, keras.layers.Dense(2, activation="softmax", name="out")(h))
 
 
