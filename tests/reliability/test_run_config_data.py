@@ -105,3 +105,30 @@ def test_cli_train_config_with_an_unknown_dataset_is_one_line_exit_2_in_a_real_p
     assert result.returncode == 2, result.stderr
     assert len(err) == 1 and "data name must be one of mnist_sample" in err[0] and "'imagenet'" in err[0], err
     assert "Traceback" not in result.stderr and not (tmp_path / "r").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key, value, says", [
+    ("limit", "abc", "data limit must be a whole number from 1 to 1,000,000,000 (or null for all), not 'abc'"),
+    ("name", "imagenet", "data name must be one of"),
+    ("image_size", [28, "x"], "data image_size must be [height, width]"),
+])
+def test_resume_with_hand_edited_data_in_config_json_is_one_line_exit_2(capsys, tmp_path, monkeypatch, key, value,
+                                                                       says):
+    from cnnviz.cli import main
+
+    monkeypatch.setenv("CNNVIZ_CRASH_DIR", str(tmp_path / "crash"))
+    run = tmp_path / "run"
+    assert main(["train", "--preset", "fast", "--epochs", "1", "--limit", "60", "--batch-size", "32",
+                 "--out", str(run)]) == 0
+    config = json.loads((run / "config.json").read_text())
+    config["training"]["epochs"] = 2          # one more epoch to go
+    config["data"][key] = value
+    (run / "config.json").write_text(json.dumps(config))
+    history = (run / "history.jsonl").read_text()
+    capsys.readouterr()
+    rc = main(["train", "--resume", "--out", str(run)])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert rc == 2 and len(err) == 1 and says in err[0], err
+    assert (run / "history.jsonl").read_text() == history   # nothing trained
+    assert not (tmp_path / "crash").exists()
