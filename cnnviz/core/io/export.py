@@ -130,6 +130,9 @@ def _write(fmt: str, model, tmp: Path) -> None:
 def export_model(model, fmt: str, path: str | os.PathLike, *, x_check: np.ndarray | None = None) -> ExportReport:
     """Write ``model`` as ``fmt`` to ``path`` atomically and verify it on ``x_check`` (float32 NHWC, a few images;
     random images in the model's input shape when None). Raises ExportError when writing or verifying fails."""
+    from cnnviz.core.train.precision import as_float32
+
+    model = as_float32(model)   # a model trained in mixed precision exports its float32 weights, computing in float32
     path = normalise_path(fmt, path)
     if x_check is None:
         shape = tuple(int(d) for d in model.inputs[0].shape[1:])

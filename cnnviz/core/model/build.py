@@ -16,12 +16,15 @@ if TYPE_CHECKING:  # pragma: no cover
     import keras
 
 
-def build_model(spec: ModelSpec, *, check: bool = True, seed: int | None = None) -> "keras.Model":
+def build_model(spec: ModelSpec, *, check: bool = True, seed: int | None = None,
+                precision: str = "float32") -> "keras.Model":
     """A functional keras.Model for ``spec`` (input ``(None, H, W, C)``), layers named as in the spec.
 
     With ``check`` (default) the spec is validated first and SpecError lists every problem; pass
     ``check=False`` to let Keras itself judge (used by the tests that compare both). ``seed`` makes the initial
-    weights reproducible (same seed, same weights, same training curves).
+    weights reproducible (same seed, same weights, same training curves). ``precision``: a Keras dtype policy
+    (float32, mixed_bfloat16, mixed_float16) for every layer but the last, which computes in float32 (see
+    cnnviz.core.train.precision); the weights are float32 either way.
     """
     if check:
         report = infer_shapes(spec)
@@ -36,8 +39,12 @@ def build_model(spec: ModelSpec, *, check: bool = True, seed: int | None = None)
         keras.utils.set_random_seed(seed)
     inputs = keras.Input(shape=tuple(spec.input_shape), name="input")
     x = inputs
-    for layer in spec.layers:
-        x = layer.layer_kind.build(layer.params, layer.name)(x)
+    last = len(spec.layers) - 1
+    for i, layer in enumerate(spec.layers):
+        keras_layer = layer.layer_kind.build(layer.params, layer.name)
+        if precision != "float32":   # set before the layer is called, so it is built with this policy
+            keras_layer.dtype_policy = "float32" if i == last else precision
+        x = keras_layer(x)
     return keras.Model(inputs, x, name=_keras_model_name(spec.name))
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from cnnviz.core.train.precision import PRECISIONS
+
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 LOSSES = ("auto", "sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy")
 LOSS_EXPLANATIONS = {
@@ -67,6 +69,8 @@ class TrainingConfig:
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     # Bit-identical reruns: the run calls tf.config.experimental.enable_op_determinism() (process-wide, slower).
     deterministic: bool = False
+    # float32, mixed_bfloat16, mixed_float16 or auto (cnnviz.core.train.precision): the dtype policy layers compute in
+    precision: str = "float32"
 
     def problems(self) -> list[str]:
         """What is wrong with these settings, one message each ([] when they can be trained). Checks types too:
@@ -95,6 +99,8 @@ class TrainingConfig:
             out.append(f"validation count must be a whole number of at least 1, got {self.validation_count!r}")
         if not isinstance(self.deterministic, bool):
             out.append(f"deterministic must be true or false, got {self.deterministic!r}")
+        if not (isinstance(self.precision, str) and self.precision in PRECISIONS):
+            out.append(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"[:200])
         out += self.augment.problems() if isinstance(self.augment, AugmentConfig) else ["augment must be an object"]
         return out
 

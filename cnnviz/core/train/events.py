@@ -10,6 +10,7 @@ class TrainingStarted:
     steps_per_epoch: int
     train_samples: int
     val_samples: int
+    precision: str = "float32"   # the dtype policy most layers compute with
 
 
 @dataclass(frozen=True)

@@ -173,10 +173,15 @@ class Run:
         apply_determinism(config)
         loaded_data = data.load(seed=config.seed, loaded=loaded)
         prepared = loaded_data.streamed() if data.streamed else prepare_data(loaded_data, config)
+        from cnnviz.core.train.precision import apply_policy, resolve
+
+        precision = resolve(config.precision)
         if model is None:
             if spec is None:
                 raise TrainingError("give a model spec, a preset or a .keras model to train")
-            model = _scoped(strategy, lambda: build_model(spec, seed=config.seed))
+            model = _scoped(strategy, lambda: build_model(spec, seed=config.seed, precision=precision.policy))
+        elif precision.mixed:
+            model = _scoped(strategy, lambda: apply_policy(model, precision.policy))
         session = _scoped(strategy, lambda: TrainingSession(
             model, prepared, config, emit, batch_interval_s=batch_interval_s, drop_remainder=strategy is not None))
         run_dir = RunDirectory.create(folder, config={"training": config.to_dict(), "data": data.to_dict()},
@@ -185,6 +190,8 @@ class Run:
                                             "split": {"train": int(prepared.train_count),
                                                       "validation": int(prepared.val_count)},
                                             "fingerprints": fingerprints(loaded_data, prepared),
+                                            "precision": {"setting": config.precision, "policy": precision.policy,
+                                                          "reason": precision.reason},
                                             "model": model_signature(model)},   # what resume checks
                                       overwrite=overwrite)
         try:   # the run holds the folder's lock from here until finish()

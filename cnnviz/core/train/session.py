@@ -141,7 +141,9 @@ class TrainingSession:
         if steps == 0:
             raise TrainingError(f"{n} training images are fewer than one batch of {self.config.batch_size}")
         start_epoch = self.epochs_done
-        self.emit(TrainingStarted(epochs, start_epoch, steps, n, self.data.val_count))
+        from cnnviz.core.train.precision import model_policy
+
+        self.emit(TrainingStarted(epochs, start_epoch, steps, n, self.data.val_count, model_policy(self.model)))
         monitor = _make_monitor(self, steps, start_epoch + epochs)
         val = None
         val_batch = max(256, self.config.batch_size)
