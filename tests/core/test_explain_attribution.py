@@ -115,6 +115,26 @@ def test_integrated_gradients_satisfy_completeness_on_a_small_real_model(small_c
     assert checked == 9
 
 
+def test_completeness_holds_on_a_bias_free_relu_model_whose_black_image_sits_on_every_kink():
+    """f(a x) = a f(x) along the path; TensorFlow's ReLU derivative at exactly 0 (the black image) is 0, so a
+    trapezoid that takes the gradient at the baseline itself misses half of its first interval (0.5/steps)."""
+    from cnnviz.core.tf_runtime import import_tensorflow
+
+    import_tensorflow()
+    import keras
+
+    keras.utils.set_random_seed(9)
+    inp = keras.Input((8, 8, 1))
+    h = keras.layers.Conv2D(4, 3, activation="relu", use_bias=False)(inp)
+    h = keras.layers.Dense(4, activation="relu", use_bias=False)(keras.layers.Flatten()(h))
+    model = keras.Model(inp, keras.layers.Dense(2, activation="softmax", use_bias=False)(h))
+    x = np.random.default_rng(1).uniform(0.0, 1.0, (8, 8, 1)).astype(np.float32)
+    k = int(np.argmax(np.asarray(ClassScores(model).logits(x[None]))[0]))
+    ig = A.integrated_gradients(model, x, k, steps=32)
+    assert ig.baseline_score == 0.0 and ig.score > 0.0
+    assert ig.completeness_gap <= 0.01, ig.completeness_gap
+
+
 def test_integrated_gradients_satisfy_completeness_on_the_shipped_model(shipped, digits):
     xs, ys = digits
     for x, y in zip(xs[:2], ys[:2]):

@@ -7,7 +7,8 @@ attribution's faithfulness.
 * :func:`integrated_gradients` (Sundararajan et al. 2017): (x - x') times the mean gradient of the class score
   (before softmax) along the straight path from the baseline x' (a black image by default) to x, by the trapezoid
   rule over ``steps`` intervals. Same shape as the input; by completeness the attributions sum to
-  f(x) - f(x'), which :func:`completeness_gap` measures.
+  f(x) - f(x'), which :func:`completeness_gap` measures. The gradient at the baseline end is taken a
+  thousandth of a step along the path (its one-sided limit: a black image sits on every bias-free ReLU's kink).
 * :func:`deletion_curve` (Petsiuk et al. 2018, RISE): erase pixels in the order of an attribution, most important
   first, in ``steps`` equal parts, and record the class probability after each; a faithful attribution makes it
   fall fast (a small area under the curve). :func:`random_deletion_curve` is the baseline: a random order.
@@ -24,6 +25,7 @@ import numpy as np
 from cnnviz.core.explain.scores import ClassScores, ExplainError, as_image
 
 MAX_BATCH = 256   # images per forward pass
+EDGE_ALPHA = 1e-3   # where, as a fraction of the first step, the gradient at the baseline is taken
 
 
 def _scores(model_or_scores) -> ClassScores:
@@ -139,6 +141,10 @@ def integrated_gradients(model, image: np.ndarray, class_index: int, *, steps: i
         if not np.all(np.isfinite(base)):
             raise ExplainError("the integrated-gradients baseline must be finite")
     alphas = np.linspace(0.0, 1.0, steps + 1)
+    # The gradient at the baseline is its one-sided limit from the path (taken a hair along it): at a black
+    # image every ReLU of a bias-free layer sits exactly on its kink, where TensorFlow's derivative is 0 although
+    # it is 1 all along the rest of the path (the trapezoid would then miss half its first interval).
+    alphas[0] = EDGE_ALPHA / steps
     weights = np.full(steps + 1, 1.0 / steps)
     weights[0] = weights[-1] = 0.5 / steps        # trapezoid rule
     grad_sum = np.zeros_like(x)
@@ -153,7 +159,8 @@ def integrated_gradients(model, image: np.ndarray, class_index: int, *, steps: i
         values[start:start + len(a)] = np.asarray(s, np.float64)
         grad_sum += np.tensordot(weights[start:start + len(a)], g, axes=1)
     attributions = ((x - base) * grad_sum).astype(np.float32)
-    return IntegratedGradients(attributions, float(values[-1]), float(values[0]))
+    baseline_score = float(np.asarray(scores.logits(tf.constant(base[None].astype(np.float32))))[0, k])
+    return IntegratedGradients(attributions, float(values[-1]), baseline_score)
 
 
 # ---------------------------------------------------------------------------------------------- deletion

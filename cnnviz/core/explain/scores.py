@@ -77,12 +77,12 @@ def pre_activation_model(model, layer):
     """A keras function ``x -> layer's output before its activation`` (batch first)."""
     keras = _keras()
     twin = linear_copy(layer)
+    x = model.inputs[0]   # one tensor, not a list: the sub-model is then called with a plain batch
     if twin is layer:
-        return keras.Model(model.inputs, layer.output, name=f"to_{layer.name}")
-    x = model.inputs[0]
+        return keras.Model(x, layer.output, name=f"to_{layer.name}")
     feed = layer.input
-    inner = x if feed is x else keras.Model(model.inputs, feed)(x)
-    return keras.Model(model.inputs, twin(inner), name=f"to_{layer.name}_pre_activation")
+    inner = x if feed is x else keras.Model(x, feed)(x)
+    return keras.Model(x, twin(inner), name=f"to_{layer.name}_pre_activation")
 
 
 class ClassScores:
