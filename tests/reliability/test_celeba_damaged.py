@@ -28,6 +28,13 @@ def _damage(celeba, name: str, kind: str) -> None:
                       "jpeg-magic": b"\xff\xd8\xff\xe0" + b"\x13" * 500}[kind])
 
 
+def _cli_lines(capsys) -> list[str]:
+    """The CLI's own lines on stderr (errors, warnings), without training progress; never a traceback."""
+    err = capsys.readouterr().err
+    assert "Traceback" not in err, err
+    return [line for line in err.splitlines() if line.startswith("cnnviz-cli")]
+
+
 # --- 0 bytes: named when the dataset is opened ------------------------------------------------------------------
 
 def test_a_zero_byte_jpeg_is_named_when_the_dataset_is_opened(celeba):
@@ -55,7 +62,7 @@ def test_cli_zero_byte_jpeg_is_one_line_naming_it_exit_2(capsys, celeba, tmp_pat
     out = tmp_path / "faces"
     rc = main(["train", "--dataset", "celeba", "--data-dir", str(celeba), "--preset", "celeba", "--epochs", "1",
                "--batch-size", "8", "--out", str(out)])
-    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    err = _cli_lines(capsys)
     assert rc == 2 and len(err) == 1, err
     assert err[0].startswith("cnnviz-cli: error: img_align_celeba/000005.jpg is an empty file (0 bytes)"), err
     if (out / "state.json").exists():
@@ -119,7 +126,7 @@ def test_cli_damaged_image_mid_epoch_is_one_line_naming_it_and_the_run_failed(ca
     out = tmp_path / "faces"
     rc = main(["train", "--dataset", "celeba", "--data-dir", str(celeba), "--preset", "celeba", "--epochs", "1",
                "--batch-size", "8", "--out", str(out)])
-    err = [line for line in capsys.readouterr().err.splitlines() if line.strip() and not line.startswith("training ")]
+    err = _cli_lines(capsys)
     assert rc == 2 and len(err) == 1, err
     assert err[0].startswith("cnnviz-cli: error: ") and "img_align_celeba/000005.jpg could not be read as an image" \
         in err[0], err
