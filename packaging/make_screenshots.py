@@ -117,11 +117,15 @@ def main(argv=None) -> int:
     # Lecture: each explorer, and the guided lesson beside it.
     lecture = window.lecture
     for title, name in (("Loss functions", "lecture_loss"), ("Dropout", "lecture_dropout"),
-                        ("2D convolution", "lecture_conv2d"), ("Receptive fields", "lecture_fields")):
+                        ("2D convolution", "lecture_conv2d"), ("Channels and pooling", "lecture_channels"),
+                        ("Receptive fields", "lecture_fields")):
         lecture.setCurrentIndex([lecture.tabText(i) for i in range(lecture.count())].index(title))
         if title == "2D convolution":
             lecture.explorer(title).load_example("sobel")
             lecture.explorer(title).slider.setValue(7)
+        if title == "Channels and pooling":
+            lecture.explorer(title).go_to_conv(1, 1)
+            lecture.explorer(title).go_to_pool(1, 0)
         if title == "Receptive fields":
             lecture.explorer(title).select_layer("conv_2")
             lecture.explorer(title).select_cell(6, 9)

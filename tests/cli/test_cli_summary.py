@@ -35,7 +35,7 @@ def test_bad_input_exits_2_with_one_clear_line(tmp_path):
     result = run_cli("summary", "--preset", "resnet")
     assert result.returncode == 2
     assert result.stderr.strip() == ("cnnviz-cli: error: unknown preset 'resnet'; known presets: lecture, fast, "
-                                     "keras_io, lenet5, tiny_vgg, celeba")
+                                     "fast99, keras_io, lenet5, tiny_vgg, celeba")
     bad = tmp_path / "bad.json"
     bad.write_text("{oops")
     result = run_cli("summary", "--spec", str(bad))

@@ -1,8 +1,8 @@
 """Named architectures, each with its source. ``PRESETS[name]()`` returns a fresh ModelSpec."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 from cnnviz.core.model.spec import LayerSpec, ModelSpec
 
@@ -15,6 +15,9 @@ class Preset:
     title: str
     source: str
     build: Callable[[], ModelSpec]
+    # the training settings the architecture is meant to be trained with (TrainingConfig fields), {} for none:
+    # the preset and its recipe are one choice in the app and the CLI
+    training: dict[str, Any] = field(default_factory=dict)
 
 
 def lecture_mnist() -> ModelSpec:
@@ -91,6 +94,25 @@ def fast_mnist() -> ModelSpec:
     ], name="fast_mnist", description="Small and fast: the lecture's layout with fewer filters and no fc_1")
 
 
+def fast_to_99() -> ModelSpec:
+    """A speed recipe after tuomaso/train_mnist_fast ("99% on MNIST in 0.76 s on a laptop GPU"): two small
+    convolutions, a 256-unit layer; trained with batch 256, Adam (beta_1 0.7, beta_2 0.9) and a warm-up then cosine
+    schedule peaking at 1e-2 (see FAST_TO_99_TRAINING), it reaches 99% MNIST test accuracy in two epochs."""
+    return ModelSpec((28, 28, 1), [
+        L("Conv2D", "conv_1", filters=24, kernel_size=5, activation="relu"),
+        L("MaxPooling2D", "pool_1", pool_size=2),
+        L("Conv2D", "conv_2", filters=32, kernel_size=3, activation="relu"),
+        L("MaxPooling2D", "pool_2", pool_size=2),
+        L("Flatten", "flatten"),
+        L("Dense", "fc_1", units=256, activation="relu"),
+        L("Dense", "output", units=10, activation="softmax"),
+    ], name="fast_to_99", description="Fast to 99%: a speed recipe (batch 256, Adam 0.7/0.9, warm-up + cosine to 1e-2)")
+
+
+FAST_TO_99_TRAINING = {"batch_size": 256, "epochs": 2, "optimizer": "adam", "learning_rate": 1e-2,
+                       "beta_1": 0.7, "beta_2": 0.9, "schedule": "warmup_cosine", "warmup_fraction": 0.2}
+
+
 def celeba_gender() -> ModelSpec:
     """The lecture's CelebA gender classifier (Raschka & Mirjalili, ch. 15): 64x64 RGB crops, one sigmoid output."""
     return ModelSpec((64, 64, 3), [
@@ -112,11 +134,20 @@ PRESETS: dict[str, Preset] = {p.key: p for p in (
     Preset("lecture", "Lecture MNIST CNN (3,274,634 params)", "CS-618 lecture 4 / Raschka & Mirjalili ch. 15",
            lecture_mnist),
     Preset("fast", "Fast MNIST CNN (53k params)", "cnnviz", fast_mnist),
+    Preset("fast99", "Fast to 99%: speed recipe (215k params, 2 epochs)", "after tuomaso/train_mnist_fast",
+           fast_to_99, FAST_TO_99_TRAINING),
     Preset("keras_io", "keras.io simple MNIST convnet", "keras.io/examples/vision/mnist_convnet", keras_io_mnist),
     Preset("lenet5", "LeNet-5", "LeCun, Bottou, Bengio, Haffner (1998)", lenet5),
     Preset("tiny_vgg", "Tiny VGG (CNN Explainer)", "Wang et al. (2020), CNN Explainer", tiny_vgg),
     Preset("celeba", "CelebA gender classifier", "CS-618 lecture 4 / Raschka & Mirjalili ch. 15", celeba_gender),
 )}
+
+
+def preset_training(key: str) -> dict[str, Any]:
+    """The training settings preset ``key`` comes with ({} when it has none); KeyError for an unknown preset."""
+    if key not in PRESETS:
+        raise KeyError(f"unknown preset {key!r}; known presets: {', '.join(PRESETS)}")
+    return dict(PRESETS[key].training)
 
 
 def get_preset(key: str) -> ModelSpec:

@@ -12,6 +12,9 @@ import numpy as np
 from cnnviz.core.train.precision import PRECISIONS
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
+# constant: the learning rate as set; warmup_cosine: a linear warm-up from a tenth of it over the first
+# warmup_fraction of the planned steps, then a cosine decay to zero by the last planned step (what fast MNIST recipes use)
+SCHEDULES = ("constant", "warmup_cosine")
 LOSSES = ("auto", "sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy")
 LOSS_EXPLANATIONS = {
     "sparse_categorical_crossentropy": "cross-entropy with integer labels (0..9) against softmax probabilities",
@@ -71,6 +74,10 @@ class TrainingConfig:
     deterministic: bool = False
     # float32, mixed_bfloat16, mixed_float16 or auto (cnnviz.core.train.precision): the dtype policy layers compute in
     precision: str = "float32"
+    schedule: str = "constant"
+    warmup_fraction: float = 0.2    # warmup_cosine: the share of the planned steps spent warming up
+    beta_1: float = 0.9             # Adam's moment decay rates (Keras's defaults)
+    beta_2: float = 0.999
 
     def problems(self) -> list[str]:
         """What is wrong with these settings, one message each ([] when they can be trained). Checks types too:
@@ -99,6 +106,14 @@ class TrainingConfig:
             out.append(f"validation count must be a whole number of at least 1, got {self.validation_count!r}")
         if not isinstance(self.deterministic, bool):
             out.append(f"deterministic must be true or false, got {self.deterministic!r}")
+        if not (isinstance(self.schedule, str) and self.schedule in SCHEDULES):
+            out.append(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}"[:200])
+        if not (_is_number(self.warmup_fraction) and 0 <= self.warmup_fraction < 1):
+            out.append(f"warm-up fraction must be a number from 0 to below 1, got {self.warmup_fraction!r}")
+        for name in ("beta_1", "beta_2"):
+            value = getattr(self, name)
+            if not (_is_number(value) and 0 <= value < 1):
+                out.append(f"Adam's {name} must be a number from 0 to below 1, got {value!r}")
         if not (isinstance(self.precision, str) and self.precision in PRECISIONS):
             out.append(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"[:200])
         out += self.augment.problems() if isinstance(self.augment, AugmentConfig) else ["augment must be an object"]
@@ -168,14 +183,30 @@ def compatibility_problems(model_input: tuple, output_units: int, input_shape: t
     return out
 
 
-def make_optimizer(config: TrainingConfig):
+def learning_rate(config: TrainingConfig, steps_per_epoch: int):
+    """The learning rate or schedule for ``config`` over its planned ``epochs * steps_per_epoch`` steps (steps past
+    the plan, as in Train more, stay at the schedule's end value)."""
+    if config.schedule == "constant":
+        return config.learning_rate
     import keras
 
+    total = max(1, int(config.epochs) * int(steps_per_epoch))
+    warmup = int(round(total * config.warmup_fraction))
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=config.learning_rate / 10 if warmup else config.learning_rate,
+        decay_steps=max(1, total - warmup), alpha=0.0, warmup_target=config.learning_rate if warmup else None,
+        warmup_steps=warmup)
+
+
+def make_optimizer(config: TrainingConfig, steps_per_epoch: int = 1):
+    import keras
+
+    lr = learning_rate(config, steps_per_epoch)
     if config.optimizer == "adam":
-        return keras.optimizers.Adam(config.learning_rate)
+        return keras.optimizers.Adam(lr, beta_1=config.beta_1, beta_2=config.beta_2)
     if config.optimizer == "sgd":
-        return keras.optimizers.SGD(config.learning_rate, momentum=config.momentum)
-    return keras.optimizers.RMSprop(config.learning_rate)
+        return keras.optimizers.SGD(lr, momentum=config.momentum)
+    return keras.optimizers.RMSprop(lr)
 
 
 def augmentation_layers(aug: AugmentConfig, seed: int):

@@ -82,11 +82,16 @@ class TrainingSession:
     def stop_requested(self) -> bool:
         return self._stop.is_set()
 
+    def _steps_per_epoch(self) -> int:
+        n, b = self.data.train_count, self.config.batch_size
+        return (n // b) if self.drop_remainder else math.ceil(n / b)
+
     def _compile(self) -> None:
         import keras
 
         keras.utils.set_random_seed(self.config.seed)
-        self.model.compile(optimizer=make_optimizer(self.config), loss=self.loss, metrics=["accuracy"])
+        optimizer = make_optimizer(self.config, max(1, self._steps_per_epoch()))
+        self.model.compile(optimizer=optimizer, loss=self.loss, metrics=["accuracy"])
         self._compiled = True
 
     def _labels(self, y: np.ndarray) -> np.ndarray:
