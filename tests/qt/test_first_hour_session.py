@@ -219,3 +219,37 @@ def test_quit_says_what_is_not_exported_and_the_next_launch_reopens_the_session(
     shown = len(quit_boxes)
     assert again.close() and len(quit_boxes) == shown   # reopened from its run folder: nothing new to lose
 
+
+# --- item 6: two epoch counts, each labelled with what it does -----------------------------------------------------
+def test_train_trains_the_epochs_its_label_says_and_train_more_adds_its_own(qtbot, tmp_path, home, boxes,
+                                                                            app_runs, monkeypatch):
+    win = open_window(qtbot, make_settings(tmp_path), load_tensorflow=False)
+    training = win.training
+    win.document.replace_spec(tiny_spec())
+    qtbot.waitUntil(lambda: training.form.dataset is not None, timeout=TIMEOUT_MS)
+    quick_training(win, epochs=2, limit=200)
+    training.more_spin.setValue(3)
+    assert training.train_button.text() == "Train 2 epochs"
+    assert training.more_button.text() == "Train more: +3" and training.more_spin.text() == "+3 epochs"
+    assert "Epochs in the set-up on the left" in training.train_button.toolTip()
+    assert "Train (a fresh model) uses Epochs" in training.more_spin.toolTip()
+    label = training.form._train_form.labelForField(training.form.epochs_spin)
+    assert label.text() == "Epochs (Train)" and "Train button says it" in training.form.epochs_spin.toolTip()
+    win.tabs.setCurrentIndex(TAB_TITLES.index("Training"))
+    win.resize(1280, 720)
+    win.grab().save(str(tmp_path / "epoch_controls.png"))
+
+    with qtbot.waitSignal(training.model_trained, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(training.train_button, Qt.MouseButton.LeftButton)
+    assert training.session.epochs_done == 2             # what "Train 2 epochs" said, not the +3 box
+    assert training.more_button.isEnabled()
+    with qtbot.waitSignal(training.model_trained, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(training.more_button, Qt.MouseButton.LeftButton)
+    assert training.session.epochs_done == 2 + 3         # "Train more: +3" added three
+    training.form.epochs_spin.setValue(1)
+    assert training.train_button.text() == "Train 1 epoch"
+    win.document.undo_stack.setClean()
+    asked = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: asked.append(box.text())
+                        or QMessageBox.StandardButton.Discard.value)   # the quit dialog's "Quit"
+    assert win.close() and "(5 epoch(s)" in asked[-1] and "has not been exported" in asked[-1]

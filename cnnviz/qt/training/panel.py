@@ -78,17 +78,19 @@ class TrainingPanel(QWidget):
         scroll.setMinimumWidth(340)
         scroll.setMaximumWidth(520)
 
-        self.train_button = QPushButton("Train")
+        self.train_button = QPushButton("Train")   # its text says the epochs it trains (the form's Epochs)
         self.train_button.setDefault(True)
-        self.train_button.setToolTip("Build a fresh model from the builder and train it")
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Stop after the current batch; the weights and the curves so far are kept")
         self.more_button = QPushButton("Train more")
-        self.more_button.setToolTip("Continue training the current model (same settings) for more epochs")
-        self.more_spin = QSpinBox()
+        self.more_spin = QSpinBox()   # how many epochs Train more adds; Train itself uses the form's Epochs
         self.more_spin.setRange(1, 10000)
         self.more_spin.setValue(5)
+        self.more_spin.setPrefix("+")
         self.more_spin.setSuffix(" epochs")
+        self.more_spin.setToolTip("How many more epochs “Train more” adds to the model trained so far. "
+                                  "Train (a fresh model) uses Epochs in the set-up on the left.")
+        self.more_spin.valueChanged.connect(self._on_more_spin_value_changed)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.progress.setFormat("%p%")
@@ -373,6 +375,10 @@ class TrainingPanel(QWidget):
     def _on_form_changed(self) -> None:
         self._update_buttons()
 
+    @Slot(int)
+    def _on_more_spin_value_changed(self, _value: int) -> None:
+        self._update_buttons()
+
     @Slot(object)
     def _on_state_model_changed(self, _current) -> None:
         self._show_model_names()
@@ -407,8 +413,14 @@ class TrainingPanel(QWidget):
         has_session = self._session is not None
         can_train = not busy and not self._spec_problems and self.form.dataset is not None
         self.train_button.setEnabled(can_train)
-        self.train_button.setToolTip("Build a fresh model from the builder and train it" if not self._spec_problems
+        epochs, more = self.form.epochs_spin.value(), self.more_spin.value()
+        self.train_button.setText(f"Train {epochs} epoch{'s' if epochs != 1 else ''}")
+        self.train_button.setToolTip(f"Build a fresh model from the Builder and train it for {epochs} epoch(s): "
+                                     "Epochs in the set-up on the left" if not self._spec_problems
                                      else "Cannot train: " + "; ".join(self._spec_problems))
+        self.more_button.setText(f"Train more: +{more}")
+        self.more_button.setToolTip(f"Continue training the current model (same settings) for {more} more "
+                                    "epoch(s): the box beside this button")
         self.stop_button.setEnabled(busy)
         self.more_button.setEnabled(not busy and has_session)
         self.more_spin.setEnabled(not busy)

@@ -86,6 +86,8 @@ class SetupForm(QWidget):
         # hyper-parameters
         self.batch_spin = _spin(1, 65536, 64)
         self.epochs_spin = _spin(1, 10000, 20)
+        self.epochs_spin.setToolTip("How many epochs Train trains a fresh model for (the Train button says it). "
+                                    "“Train more” adds the epochs in the box beside it.")
         self.optimizer_combo = QComboBox()
         for key, title in OPTIMIZER_TITLES:
             self.optimizer_combo.addItem(title, key)
@@ -107,7 +109,7 @@ class SetupForm(QWidget):
         form.addRow("Validation", val_row)
         self._train_form, self._val_row = form, val_row
         form.addRow("Batch size", self.batch_spin)
-        form.addRow("Epochs", self.epochs_spin)
+        form.addRow("Epochs (Train)", self.epochs_spin)
         form.addRow("Optimizer", self.optimizer_combo)
         form.addRow("Learning rate", self.lr_spin)
         form.addRow("Momentum", self.momentum_spin)
