@@ -2,6 +2,8 @@
 
 * fast preset: seconds of training until the test accuracy first reaches 99.0% (evaluated after every epoch;
   evaluation time is not counted). Target: under 180 s. Trained on all 60,000 training images, Adam 1e-3, batch 64.
+* fast99 preset with its own recipe (batch 256, Adam 0.7/0.9, warm-up + cosine to 1e-2 over 2 epochs): seconds
+  until 99.0%, evaluated after each epoch. Target: at least 4x faster to 99.0% than the fast preset.
 * lecture preset: the lecture's recipe (Adam, batch 64, 10,000 training images held out for validation) cut to
   --lecture-epochs epochs; reports the test accuracy reached and the time it took (the published figure for
   this architecture after 20 epochs is about 99.2%).
@@ -57,6 +59,25 @@ def main(argv=None) -> int:
             reached = trained_s
             break
 
+    # fast99 with its recipe: the schedule is planned over the recipe's epochs
+    from cnnviz.core.model.presets import preset_training
+
+    config = TrainingConfig(**preset_training("fast99"), validation_fraction=None, seed=1)
+    prepared = prepare_data(data, config)
+    model = build_model(get_preset("fast99"), seed=1)
+    session = TrainingSession(model, prepared, config)
+    predictor = Predictor(model)
+    recipe_s, recipe_reached = 0.0, None
+    for epoch in range(1, config.epochs + 1):
+        t0 = time.perf_counter()
+        session.run(epochs=1)
+        recipe_s += time.perf_counter() - t0
+        acc = evaluate(predictor, x_test, data.y_test, 10).accuracy
+        print(f"fast99   epoch {epoch}: test accuracy {acc:.4f} after {recipe_s:.0f} s of training", flush=True)
+        if acc >= args.target:
+            recipe_reached = recipe_s
+            break
+
     # lecture preset, the lecture's recipe cut short
     config = TrainingConfig(batch_size=64, epochs=args.lecture_epochs, validation_count=10_000,
                             validation_fraction=None, seed=1)
@@ -75,13 +96,24 @@ def main(argv=None) -> int:
     print(f"| fast preset: training time to {args.target:.1%} test accuracy | {fast_text} | < 180 s |")
     print(f"| lecture preset: test accuracy after {args.lecture_epochs} epochs | {lecture_acc:.2%} "
           f"({lecture_s:.0f} s) | ~99.2% after 20 epochs (published) |")
+    recipe_text = (f"{recipe_reached:.0f} s" if recipe_reached is not None
+                   else f"not reached in {config.epochs} epochs")
+    speedup = reached / recipe_reached if reached is not None and recipe_reached is not None else None
+    print(f"| fast99 preset and recipe: training time to {args.target:.1%} | {recipe_text} | >= 4x faster than fast |")
     print(f"SUMMARY: fast preset seconds to {args.target:.1%} = {fast_text} (target < 180 s)")
+    print(f"SUMMARY: fast99 recipe seconds to {args.target:.1%} = {recipe_text}"
+          + (f", {speedup:.1f}x faster than fast (target >= 4x)" if speedup else ""))
     print(f"SUMMARY: lecture preset test accuracy after {args.lecture_epochs} epochs = {lecture_acc:.4f} "
           f"in {lecture_s:.0f} s")
+    missed = False
     if reached is None or reached >= 180:
         print(f"MISSED TARGET: fast preset to {args.target:.1%} test accuracy: {fast_text} (target < 180 s)")
-        return 1
-    return 0
+        missed = True
+    if speedup is None or speedup < 4:
+        print(f"MISSED TARGET: fast99 to {args.target:.1%}: {recipe_text}"
+              + (f", only {speedup:.1f}x faster than fast" if speedup else "") + " (target >= 4x)")
+        missed = True
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
