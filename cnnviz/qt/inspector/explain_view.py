@@ -1,13 +1,26 @@
-"""Why this prediction: a saliency map (gradient of the class score with respect to each input pixel) or
-Grad-CAM (class-weighted feature maps of a conv layer), drawn over the image."""
+"""Why this prediction: four attribution methods drawn over the image, and a check of the chosen one.
+
+* saliency (gradient of the class score with respect to each input pixel), Grad-CAM (class-weighted feature maps
+  of a conv layer), occlusion sensitivity and integrated gradients (cnnviz.core.explain.attribution);
+* the deletion curve: the class probability as the most-attributed pixels are erased, against a seeded random
+  order, with both areas under the curve (a faithful map makes the first fall fast: a small area).
+
+Everything is computed on the Inspector's TensorFlow lane (worker.py "explain" job); this view only emits
+``explain_requested`` and shows :class:`cnnviz.qt.inspector.worker.Explanation` results.
+"""
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QSlider, QSpinBox, QVBoxLayout,
+                               QWidget)
 
-from .colors import CAPTION_STYLE, NOTE_STYLE, colorize, rgb_to_qimage
+from cnnviz.core.explain.heatmap import heat_rgb
+
+from .colors import CAPTION_STYLE, ERROR_STYLE, NOTE_STYLE, colorize, rgb_to_qimage
+from .worker import ExplainOptions
 
 PANE_PX = 300
 TEXT = {
@@ -16,16 +29,47 @@ TEXT = {
     "gradcam": ("Grad-CAM: each feature map of the chosen layer is weighted by how much the class score grows with "
                 "it (its average gradient); the weighted sum, with negatives cut off, is enlarged to the image size. "
                 "Bright regions are the evidence for the class."),
+    "occlusion": ("Occlusion: a black patch slides over the image and the drop in the class probability is "
+                  "recorded where it covered. Red: hiding these pixels lowers the probability (evidence for the "
+                  "class); blue: hiding them raises it."),
+    "integrated-gradients": ("Integrated gradients: the gradient of the class score averaged along the path from a "
+                             "black image to this one, times the pixel. Red pixels push the score up, blue down; "
+                             "together they add up to score(image) − score(black)."),
 }
+NAMES = {"saliency": "Saliency", "gradcam": "Grad-CAM", "occlusion": "Occlusion",
+         "integrated-gradients": "Integrated gradients"}
+DELETION_TIP = ("Deletion curve: the probability of the class as pixels are erased (set to black), the most "
+                "attributed first (solid), against the same number of pixels erased in a seeded random order "
+                "(dashed). If the heat map points at what the model really uses, the solid curve falls faster: a "
+                "smaller area under the curve (AUC) than random.")
+
+
+def blend(image: np.ndarray, colored: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8: the image in gray (or colour) with ``colored`` blended in by ``weight`` (H, W) 0..1."""
+    base = image if image.shape[2] == 3 else np.repeat(image, 3, axis=2)
+    base = np.clip(base, 0, 1) * 255.0
+    a = np.clip(weight, 0, 1)[..., None]
+    return (base * (1 - a) + colored.astype(np.float64) * a).round().astype(np.uint8)
 
 
 def overlay(image: np.ndarray, heat: np.ndarray, alpha: float) -> np.ndarray:
     """(H, W, 3) uint8: the image in gray (or colour) with the heat map blended in where it is strong."""
-    base = image if image.shape[2] == 3 else np.repeat(image, 3, axis=2)
-    base = np.clip(base, 0, 1) * 255.0
-    colored = colorize(heat, 0.0, 1.0, "heat").astype(np.float64)
-    a = (alpha * np.clip(heat, 0, 1))[..., None]
-    return (base * (1 - a) + colored * a).round().astype(np.uint8)
+    return blend(image, colorize(heat, 0.0, 1.0, "heat"), alpha * np.clip(heat, 0, 1))
+
+
+def signed_overlay(image: np.ndarray, heat: np.ndarray, alpha: float) -> np.ndarray:
+    """A signed map in blue-white-red over the image, blended in by its magnitude."""
+    top = float(np.max(np.abs(heat))) if heat.size else 0.0
+    weight = np.abs(heat) / top if top > 0 else np.zeros_like(heat)
+    return blend(image, heat_rgb(heat, signed=True), alpha * weight)
+
+
+def _spin(lo: int, hi: int, value: int, tip: str) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(lo, hi)
+    box.setValue(value)
+    box.setToolTip(tip)
+    return box
 
 
 class _Pane(QLabel):
@@ -42,8 +86,8 @@ class _Pane(QLabel):
 
 
 class ExplainView(QWidget):
-    """Emits ``explain_requested(method, class_index, layer_name)``; the panel runs it off the GUI thread and
-    calls :meth:`show_result`."""
+    """Emits ``explain_requested(method, class_index, layer_name)``; the panel runs it off the GUI thread (with
+    :meth:`options`) and calls :meth:`show_explanation` (or :meth:`show_failure`)."""
 
     explain_requested = Signal(str, int, str)
 
@@ -51,11 +95,24 @@ class ExplainView(QWidget):
         super().__init__(parent)
         self.inspector = self.maps = None
         self.heat: np.ndarray | None = None
+        self.result = None          # the last Explanation shown
+        self.pending = False        # a request is out, its answer not yet shown
         self.method = QComboBox()
         self.method.addItem("Grad-CAM (on a conv layer)", "gradcam")
         self.method.addItem("Saliency (gradient wrt the input)", "saliency")
+        self.method.addItem("Occlusion (hide a patch, see the drop)", "occlusion")
+        self.method.addItem("Integrated gradients (from a black image)", "integrated-gradients")
+        self.method.setToolTip("How the heat map is computed; the text under the pictures says what it shows")
         self.layer = QComboBox()
         self.target = QComboBox()
+        defaults = ExplainOptions()
+        self.patch = _spin(1, 28, defaults.patch, "Occlusion: the side of the black square, in pixels")
+        self.stride = _spin(1, 28, defaults.stride, "Occlusion: how far the square moves each time, in pixels")
+        self.ig_steps = _spin(1, 1024, defaults.ig_steps,
+                              "Integrated gradients: the number of steps along the path from black to the image")
+        self.deletion_steps = _spin(1, 784, defaults.deletion_steps,
+                                    "Deletion curve: in how many equal parts the pixels are erased")
+        self.seed = _spin(0, 2**31 - 1, defaults.seed, "Deletion curve: the seed of the random erasing order")
         self.alpha = QSlider(Qt.Orientation.Horizontal)
         self.alpha.setRange(0, 100)
         self.alpha.setValue(70)
@@ -64,33 +121,77 @@ class ExplainView(QWidget):
         self.captions = [QLabel("Input"), QLabel("Heat map"), QLabel("Overlay")]
         self.title = QLabel()
         self.title.setStyleSheet(CAPTION_STYLE)
+        self.busy = QLabel()
+        self.busy.setStyleSheet(NOTE_STYLE)
+        self.error = QLabel()
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setWordWrap(True)
+        self.error.hide()
         self.note = QLabel(TEXT["gradcam"])
         self.note.setWordWrap(True)
         self.note.setStyleSheet(NOTE_STYLE)
+        self.deletion_plot = pg.PlotWidget(background="w")
+        plot = self.deletion_plot.getPlotItem()
+        plot.setTitle("Deletion check: erase the most-attributed pixels first")
+        plot.setLabel("left", "probability of the class")
+        plot.setLabel("bottom", "fraction of pixels erased")
+        plot.setMenuEnabled(False)
+        plot.getViewBox().setMouseEnabled(x=False, y=False)
+        plot.hideButtons()
+        plot.setXRange(0, 1, padding=0.02)
+        plot.setYRange(0, 1, padding=0.02)
+        plot.addLegend(offset=(-10, 10))
+        self.deletion_curve = plot.plot([], [], pen=pg.mkPen("#c0392b", width=2), name="the method's order")
+        self.random_curve = plot.plot([], [], pen=pg.mkPen("#555", width=2, style=Qt.PenStyle.DashLine),
+                                      name="random order")
+        self.deletion_plot.setToolTip(DELETION_TIP)
+        self.deletion_plot.setFixedSize(PANE_PX * 3 // 2, PANE_PX)
+        self.auc = QLabel()
+        self.auc.setWordWrap(True)
+        self.auc.setToolTip(DELETION_TIP)
+
         controls = QHBoxLayout()
         for w in (QLabel("Method"), self.method, QLabel("layer"), self.layer, QLabel("class"), self.target,
                   QLabel("overlay strength"), self.alpha):
             controls.addWidget(w)
         controls.addStretch(1)
+        settings = QHBoxLayout()
+        for w in (QLabel("occlusion patch"), self.patch, QLabel("stride"), self.stride,
+                  QLabel("integrated-gradients steps"), self.ig_steps, QLabel("deletion steps"),
+                  self.deletion_steps, QLabel("random seed"), self.seed):
+            settings.addWidget(w)
+        settings.addStretch(1)
         grid = QGridLayout()
         for k, (pane, cap) in enumerate(zip(self.panes, self.captions)):
             cap.setStyleSheet(CAPTION_STYLE)
             grid.addWidget(cap, 0, k)
             grid.addWidget(pane, 1, k)
         grid.setColumnStretch(3, 1)
+        check = QHBoxLayout()
+        check.addWidget(self.deletion_plot)
+        check.addWidget(self.auc, 1)
+        head = QHBoxLayout()
+        head.addWidget(self.title, 1)
+        head.addWidget(self.busy)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
-        layout.addWidget(self.title)
+        layout.addLayout(settings)
+        layout.addLayout(head)
+        layout.addWidget(self.error)
         layout.addLayout(grid)
         layout.addWidget(self.note)
+        layout.addLayout(check)
         layout.addStretch(1)
         self.method.currentIndexChanged.connect(self._on_options_changed)
         self.layer.currentIndexChanged.connect(self._on_options_changed)
         self.target.currentIndexChanged.connect(self._on_options_changed)
+        for box in (self.patch, self.stride, self.ig_steps, self.deletion_steps, self.seed):
+            box.valueChanged.connect(self._on_options_changed)
         self.alpha.valueChanged.connect(self._on_alpha_changed)
+        self._update_enabled()
 
     def set_inspector(self, inspector) -> None:
-        self.inspector, self.maps, self.heat = inspector, None, None
+        self.inspector, self.maps, self.heat, self.result = inspector, None, None, None
         for combo in (self.layer, self.target):
             combo.blockSignals(True)
             combo.clear()
@@ -105,6 +206,15 @@ class ExplainView(QWidget):
             self.target.addItem(name, k)
         for combo in (self.layer, self.target):
             combo.blockSignals(False)
+        h, w, _ = inspector.input_shape
+        for box in (self.patch, self.stride):
+            box.blockSignals(True)
+            box.setMaximum(min(h, w))
+            box.blockSignals(False)
+        self.deletion_steps.blockSignals(True)
+        self.deletion_steps.setMaximum(h * w)
+        self.deletion_steps.blockSignals(False)
+        self._clear_result()
 
     def set_maps(self, maps) -> None:
         self.maps = maps
@@ -115,23 +225,74 @@ class ExplainView(QWidget):
         k = self.target.currentData()
         return self.maps.predicted if (k is None or k < 0) else int(k)
 
+    def options(self) -> ExplainOptions:
+        return ExplainOptions(patch=self.patch.value(), stride=self.stride.value(), ig_steps=self.ig_steps.value(),
+                              deletion_steps=self.deletion_steps.value(), seed=self.seed.value())
+
     def request(self) -> None:
+        self._update_enabled()
         if self.maps is None:
             return
         method = self.method.currentData()
-        self.layer.setEnabled(method == "gradcam")
         self.note.setText(TEXT[method])
+        self.pending = True
+        self.busy.setText(f"computing {NAMES[method].lower()} and the deletion check…")
         self.explain_requested.emit(method, self.class_index(), self.layer.currentData() or "")
 
-    def show_result(self, method: str, class_index: int, layer: str, heat: np.ndarray) -> None:
-        self.heat = heat
-        name = self.inspector.class_names[class_index]
-        p = 100 * self.maps.probabilities[class_index]
-        where = f" on {layer}" if method == "gradcam" else ""
-        self.title.setText(f"{'Grad-CAM' + where if method == 'gradcam' else 'Saliency'} for class {name} "
-                           f"(probability {p:.1f}%)")
-        self.panes[1].show_rgb(colorize(heat, 0.0, 1.0, "heat"))
+    def show_explanation(self, result) -> None:
+        """Show an Explanation (cnnviz.qt.inspector.worker) for the current image."""
+        self.result, self.heat = result, np.asarray(result.heat, np.float32)
+        self.pending = False
+        self.busy.setText("")
+        self.error.hide()
+        method, k = result.method, result.class_index
+        name = self.inspector.class_names[k]
+        p = 100 * self.maps.probabilities[k]
+        where = f" on {result.layer}" if method == "gradcam" and result.layer else ""
+        extra = ""
+        if result.completeness_gap is not None:
+            extra = (f"; the attributions add up to score(image) − score(black) within "
+                     f"{100 * result.completeness_gap:.2f}%")
+        self.title.setText(f"{NAMES[method]}{where} for class {name} (probability {p:.1f}%){extra}")
+        if result.signed:
+            self.panes[1].show_rgb(heat_rgb(self.heat, signed=True))
+        else:
+            self.panes[1].show_rgb(colorize(self.heat, 0.0, 1.0, "heat"))
         self._on_alpha_changed()
+        d, r = result.deletion, result.random
+        self.deletion_curve.setData(d.fractions, d.probabilities)
+        self.random_curve.setData(r.fractions, r.probabilities)
+        legend = self.deletion_plot.getPlotItem().legend
+        if legend is not None:
+            legend.clear()
+            legend.addItem(self.deletion_curve, f"{NAMES[method]} order")
+            legend.addItem(self.random_curve, f"random order (seed {result.options.seed})")
+        verdict = ("falls faster than random: the map points at pixels the model uses" if d.auc < r.auc
+                   else "does not fall faster than random: this map is not faithful here")
+        self.auc.setText(f"Area under the curve (lower = more faithful):\n"
+                         f"  {NAMES[method]} order: AUC {d.auc:.3f}\n"
+                         f"  random order (seed {result.options.seed}): AUC {r.auc:.3f}\n"
+                         f"The {NAMES[method].lower()} curve {verdict}.")
+
+    def show_failure(self, message: str) -> None:
+        self.pending = False
+        self.busy.setText("")
+        self.error.setText(message)
+        self.error.show()
+
+    def _clear_result(self) -> None:
+        self.pending = False
+        self.busy.setText("")
+        self.deletion_curve.setData([], [])
+        self.random_curve.setData([], [])
+        self.auc.setText("")
+
+    def _update_enabled(self) -> None:
+        method = self.method.currentData()
+        self.layer.setEnabled(method == "gradcam")
+        self.patch.setEnabled(method == "occlusion")
+        self.stride.setEnabled(method == "occlusion")
+        self.ig_steps.setEnabled(method == "integrated-gradients")
 
     @Slot()
     def _on_options_changed(self) -> None:
@@ -139,5 +300,10 @@ class ExplainView(QWidget):
 
     @Slot()
     def _on_alpha_changed(self) -> None:
-        if self.heat is not None and self.maps is not None:
-            self.panes[2].show_rgb(overlay(self.maps.image, self.heat, self.alpha.value() / 100))
+        if self.heat is None or self.maps is None:
+            return
+        alpha = self.alpha.value() / 100
+        if self.result is not None and self.result.signed:
+            self.panes[2].show_rgb(signed_overlay(self.maps.image, self.heat, alpha))
+        else:
+            self.panes[2].show_rgb(overlay(self.maps.image, self.heat, alpha))

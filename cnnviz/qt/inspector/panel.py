@@ -278,7 +278,8 @@ class InspectorPanel(QWidget):
 
     @Slot(str, int, str)
     def _on_explain_requested(self, method: str, class_index: int, layer: str) -> None:
-        self.controller.submit("explain", (self.inspector, self.maps.image, method, class_index, layer or None))
+        self.controller.submit("explain", (self.inspector, self.maps.image, method, class_index, layer or None,
+                                           self.explain.options()))
 
     @Slot(str, object)
     def _on_ablation_requested(self, layer: str, channels) -> None:
@@ -303,9 +304,8 @@ class InspectorPanel(QWidget):
         elif kind == "maps":
             self._maps_ready(*result)
         elif kind == "explain":
-            inspector, method, class_index, layer, heat = result
-            if inspector is self.inspector and self.explain.maps is not None:
-                self.explain.show_result(method, class_index, layer or "", heat)
+            if result.inspector is self.inspector and self.explain.maps is not None:
+                self.explain.show_explanation(result)
                 self.explanation_ready.emit()
         elif kind == "ablate":
             inspector, layer, channels, probs = result
@@ -318,6 +318,8 @@ class InspectorPanel(QWidget):
         what = {"model": "The model could not be prepared", "dataset": "The MNIST sample could not be loaded",
                 "maps": "The feature maps could not be computed", "explain": "The explanation failed",
                 "ablate": "The ablation failed"}.get(kind, "Inspection failed")
+        if kind == "explain":
+            self.explain.show_failure(f"{what}: {message}")
         if kind == "model" and self.inspector is None:
             self.model_label.setText("No model")
         self._set_error(f"{what}: {message}")

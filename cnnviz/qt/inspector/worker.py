@@ -13,7 +13,8 @@ imported first.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Signal, Slot
 
@@ -32,6 +33,79 @@ class ModelReady:
     inspector: object
     untrained: bool
     description: str
+
+
+@dataclass(frozen=True)
+class ExplainOptions:
+    """Settings of the "Why this prediction" methods (occlusion patch and stride, integrated-gradients steps) and
+    of its deletion check (steps, the random order's seed)."""
+
+    patch: int = 4
+    stride: int = 2
+    ig_steps: int = 32
+    deletion_steps: int = 20
+    seed: int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class Explanation:
+    """One explain job's answer: ``heat`` (H, W) as shown (saliency and Grad-CAM 0..1; occlusion and integrated
+    gradients signed, ``signed`` True), ``attributions`` the method's own output (integrated gradients: HWC),
+    ``deletion`` / ``random`` the deletion curves (cnnviz.core.explain.attribution.DeletionCurve) of the method's
+    order and of a seeded random order, ``completeness_gap`` for integrated gradients (else None)."""
+
+    inspector: object
+    method: str
+    class_index: int
+    layer: str | None
+    heat: object
+    signed: bool
+    attributions: object
+    deletion: object
+    random: object
+    options: ExplainOptions = field(default_factory=ExplainOptions)
+    completeness_gap: float | None = None
+
+
+_class_scores = weakref.WeakKeyDictionary()   # inspector -> its ClassScores (built once per model, worker thread)
+
+
+def _scores_for(inspector):
+    from cnnviz.core.explain.scores import ClassScores
+
+    scores = _class_scores.get(inspector)
+    if scores is None:
+        scores = _class_scores[inspector] = ClassScores(inspector.model)
+    return scores
+
+
+def _explain(inspector, image, method: str, class_index: int, layer, options: ExplainOptions) -> Explanation:
+    """Worker thread: the method's map, then the deletion curves of its order and of a random order."""
+    from cnnviz.core.explain import attribution as attr
+
+    from ..concurrency import current_token
+
+    token = current_token()
+    gap = None
+    signed = method in ("occlusion", "integrated-gradients")
+    if method == "saliency":
+        raw = heat = inspector.saliency(image, class_index)
+    elif method == "gradcam":
+        raw = heat = inspector.grad_cam(image, class_index, layer)
+    elif method == "occlusion":
+        raw = heat = attr.occlusion(_scores_for(inspector), image, class_index, patch=options.patch,
+                                    stride=options.stride)
+    elif method == "integrated-gradients":
+        ig = attr.integrated_gradients(_scores_for(inspector), image, class_index, steps=options.ig_steps)
+        raw, gap = ig.attributions, ig.completeness_gap
+        heat = raw.sum(axis=-1)
+    else:
+        raise ValueError(f"unknown explanation method {method!r}")
+    token.check()   # a newer image or model replaced this job: stop before the deletion check
+    scores = _scores_for(inspector)
+    deletion = attr.deletion_curve(scores, image, class_index, heat, steps=options.deletion_steps)
+    random = attr.random_deletion_curve(scores, image, class_index, steps=options.deletion_steps, seed=options.seed)
+    return Explanation(inspector, method, class_index, layer, heat, signed, raw, deletion, random, options, gap)
 
 
 def _build_default(request: ModelRequest) -> ModelReady:
@@ -71,10 +145,7 @@ def _run(kind: str, payload):
     if kind == "maps":
         return inspector, inspector.feature_maps(args[0])
     if kind == "explain":
-        image, method, class_index, layer = args
-        heat = (inspector.saliency(image, class_index) if method == "saliency"
-                else inspector.grad_cam(image, class_index, layer))
-        return inspector, method, class_index, layer, heat
+        return _explain(inspector, *args)
     if kind == "ablate":
         image, layer, channels = args
         return inspector, layer, tuple(channels), inspector.ablate(image, layer, channels)
