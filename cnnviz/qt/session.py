@@ -170,6 +170,8 @@ class LastSession(QObject):
         """Write the session to the settings (called at quit and after each run); returns the record."""
         doc = self.state.document
         folder = self._run_folder
+        if folder is None and self._offered and self._offered.get("run_folder"):
+            folder = self._offered["run_folder"]   # "Not now" is not "never": the last run stays offered
         name = self._trained["name"] if self._trained else None
         epochs = self._trained["epochs"] if self._trained else None
         if name is None and folder is not None and self._offered and self._offered.get("run_folder") == folder:

@@ -80,7 +80,7 @@ def tabs_name_the_model(qtbot, win: MainWindow, name: str) -> None:
     qtbot.waitUntil(lambda: win.state.model is not None and win.state.model.name == name, timeout=TIMEOUT_MS)
     inspector = win.inspector
     qtbot.waitUntil(lambda: f"Model: {name} —" in inspector.model_label.text(), timeout=TIMEOUT_MS)
-    assert not inspector.untrained.isVisible() or "lecture" not in inspector.untrained.text()
+    assert not inspector.untrained.isVisible()          # not the lecture's default CNN any more
     qtbot.waitUntil(lambda: win.draw.model_title() == f"“{name}”", timeout=TIMEOUT_MS)
     assert f"current model (Inspector, Draw, export): “{name}”" in win.training.model_label.text()
 
@@ -218,6 +218,25 @@ def test_quit_says_what_is_not_exported_and_the_next_launch_reopens_the_session(
     tabs_name_the_model(qtbot, again, model.name)
     shown = len(quit_boxes)
     assert again.close() and len(quit_boxes) == shown   # reopened from its run folder: nothing new to lose
+
+
+def test_not_now_keeps_the_last_run_offered_at_the_next_launch(qtbot, tmp_path, home, boxes, app_runs):
+    run_folder = app_runs / "20261202-060000-tiny_digits"
+    (run_folder / "checkpoints").mkdir(parents=True)
+    (run_folder / "model.keras").write_bytes(b"PK")      # only its presence is read before Reopen
+    settings = make_settings(tmp_path)
+    settings.last_session = {"spec_path": None, "spec": tiny_spec().to_dict(), "data": {"name": "mnist_sample"},
+                             "run_folder": str(run_folder), "model_name": "tiny_digits", "epochs": 3}
+    win = open_window(qtbot, settings, load_tensorflow=False)
+    assert win.last_session.bar.isVisible()
+    assert "model “tiny_digits” (3 epoch(s)) from run 20261202-060000-tiny_digits" in win.last_session.bar_label.text()
+    qtbot.mouseClick(win.last_session.dismiss_button, Qt.MouseButton.LeftButton)
+    assert not win.last_session.bar.isVisible() and win.document.spec.name == "lecture_mnist_cnn"
+    assert win.close()
+    assert settings.last_session["run_folder"] == str(run_folder)   # offered again next time
+    again = open_window(qtbot, make_settings(tmp_path), load_tensorflow=False)
+    assert again.last_session.bar.isVisible() and run_folder.name in again.last_session.bar_label.text()
+    assert again.close()
 
 
 # --- item 6: two epoch counts, each labelled with what it does -----------------------------------------------------
