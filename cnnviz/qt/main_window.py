@@ -52,6 +52,7 @@ class MainWindow(QMainWindow):
     def __init__(self, *, load_tensorflow: bool = True, settings: AppSettings | None = None) -> None:
         super().__init__()
         self.settings = settings if settings is not None else AppSettings()
+        self._user_quit = False   # set while File > Quit closes the window
         self.setWindowIcon(app_icon())
         self.document = SpecDocument(parent=self)
         self.background = Background(self)
@@ -187,7 +188,7 @@ class MainWindow(QMainWindow):
         self.bundle_action = make_action(self, "Export reproducibility &bundle…", self._on_bundle_triggered, None,
                                          "Spec, Keras code, settings, seed, data, history, test metrics and "
                                          "library versions of the last training run, in one folder")
-        self.quit_action = make_action(self, "&Quit", self.close, sk.Quit, "Quit cnnviz")
+        self.quit_action = make_action(self, "&Quit", self._on_quit_triggered, sk.Quit, "Quit cnnviz")
         self.undo_action = self.document.undo_stack.createUndoAction(self, "&Undo")
         self.undo_action.setShortcut(QKeySequence(sk.Undo))
         self.redo_action = self.document.undo_stack.createRedoAction(self, "&Redo")
@@ -374,8 +375,20 @@ class MainWindow(QMainWindow):
         """After a crash, offer the autosaved model back (called once the window is shown)."""
         return offer_recovery(self, self.document, self.autosave.autosave)
 
+    @Slot()
+    def _on_quit_triggered(self) -> None:
+        """File > Quit (Ctrl+Q): the user quits, so a trained model that was not exported is asked about."""
+        self._user_quit = True
+        try:
+            self.close()
+        finally:
+            self._user_quit = False
+
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        if not self.files.maybe_save("quit") or not self.last_session.confirm_quit():
+        # The user quitting (File > Quit, or the window's close button: a spontaneous event) is told about a
+        # trained model that was not exported; a close made by code (a test, a shutdown path) is not asked.
+        asked = event.spontaneous() or self._user_quit
+        if not self.files.maybe_save("quit") or (asked and not self.last_session.confirm_quit()):
             event.ignore()
             return
         self.last_session.record()   # offered back at the next launch

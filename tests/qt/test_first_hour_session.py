@@ -180,7 +180,8 @@ def test_quit_says_what_is_not_exported_and_the_next_launch_reopens_the_session(
     quit_boxes = []
     monkeypatch.setattr(QMessageBox, "exec", lambda box: quit_boxes.append(box.text())
                         or QMessageBox.StandardButton.Cancel.value)
-    assert not win.close() and win.isVisible()           # Cancel: the window stays
+    win.quit_action.trigger()                            # File > Quit; Cancel: the window stays
+    assert win.isVisible()
     text = quit_boxes[-1]
     assert f"The trained model “{model.name}” (1 epoch(s)" in text and "has not been exported" in text
     assert str(run_folder) in text and "next launch offers to reopen" in text
@@ -193,7 +194,8 @@ def test_quit_says_what_is_not_exported_and_the_next_launch_reopens_the_session(
     assert win.last_session.quit_text() is None
     dialog.close()
     shown = len(quit_boxes)
-    assert win.close() and len(quit_boxes) == shown      # no quit warning any more
+    win.quit_action.trigger()
+    assert not win.isVisible() and len(quit_boxes) == shown   # no quit warning any more
     record = settings.last_session
     assert record["spec_path"] == str(spec_file) and record["run_folder"] == str(run_folder)
     assert record["data"]["name"] == "mnist_sample" and record["data"]["limit"] == 300
@@ -217,7 +219,8 @@ def test_quit_says_what_is_not_exported_and_the_next_launch_reopens_the_session(
         np.testing.assert_array_equal(a, b)                  # the trained weights, from the run folder
     tabs_name_the_model(qtbot, again, model.name)
     shown = len(quit_boxes)
-    assert again.close() and len(quit_boxes) == shown   # reopened from its run folder: nothing new to lose
+    again.quit_action.trigger()
+    assert not again.isVisible() and len(quit_boxes) == shown   # reopened from its run folder: nothing to lose
 
 
 def test_not_now_keeps_the_last_run_offered_at_the_next_launch(qtbot, tmp_path, home, boxes, app_runs):
@@ -271,4 +274,5 @@ def test_train_trains_the_epochs_its_label_says_and_train_more_adds_its_own(qtbo
     asked = []
     monkeypatch.setattr(QMessageBox, "exec", lambda box: asked.append(box.text())
                         or QMessageBox.StandardButton.Discard.value)   # the quit dialog's "Quit"
-    assert win.close() and "(5 epoch(s)" in asked[-1] and "has not been exported" in asked[-1]
+    win.quit_action.trigger()
+    assert not win.isVisible() and "(5 epoch(s)" in asked[-1] and "has not been exported" in asked[-1]
