@@ -25,9 +25,13 @@ def panel(qapp):
     bot.waitUntil(lambda: p.inspector is not None or bool(p.error_label.text()), timeout=WAIT_MS)
     assert not p.error_label.text(), p.error_label.text()
     p._on_shipped_clicked()   # what the "Use the shipped trained digit model" button does
-    bot.waitUntil(lambda: "shipped digit model" in p.model_label.text() and p.maps is not None
-                  and p.maps.image.shape == (28, 28, 1) and p.inspector.model.name != "lecture", timeout=WAIT_MS)
-    bot.waitUntil(lambda: p.maps is not None and p.chooser.label is not None, timeout=WAIT_MS)
+    bot.waitUntil(lambda: p.model_label.text().startswith("Model: shipped digit model"), timeout=WAIT_MS)
+    shipped = p.inspector
+    # _model_ready clears the maps: maps now are the shipped model's
+    bot.waitUntil(lambda: p.maps is not None and p.inspector is shipped, timeout=WAIT_MS)
+    from cnnviz.core.model.pretrained import load_shipped_model
+
+    assert p.inspector.model.name == load_shipped_model().name
     yield p
     assert p.shutdown()
     p.deleteLater()
@@ -99,3 +103,69 @@ def test_deletion_curve_saliency_falls_faster_than_random(panel, qtbot):
     assert "seed 3" in view.auc.text()
     assert "probability of the class" in view.deletion_plot.toolTip()
     panel.grab().save("/tmp/explain_qt_saliency.png")
+
+
+UNIT_STEPS = 12
+
+
+def test_output_gallery_fills_with_ten_classes_and_a_click_inspects_one(panel, qtbot):
+    from cnnviz.core.explain.maximize import maximize
+
+    view = panel.units
+    view.steps.setValue(UNIT_STEPS)
+    output = panel.inspector.layers[-1].name
+    assert view.layer.currentData() == output   # the output layer is chosen first
+    progress = []
+    view.relay.progress.connect(lambda g, u, s, n: progress.append((u, s, n)))
+    with qtbot.waitSignal(view.gallery_done, timeout=WAIT_MS):
+        panel.tabs.setCurrentWidget(view)
+    assert len(view.tiles) == 10 and view.shown == 10 and not view.more_button.isVisible()
+    assert all(t.result is not None and t.result.layer == output for t in view.tiles)
+    assert [t.result.unit for t in view.tiles] == list(range(10))
+    assert progress and all(n == UNIT_STEPS for _, _, n in progress)   # the core's progress reached the view
+    assert f"seed {view.seed.value()}" in view.title.text()
+    # deterministic for the seed shown: the core called directly gives the same picture
+    again = maximize(panel.inspector.model, output, 3, seed=view.seed.value(), steps=UNIT_STEPS)
+    np.testing.assert_array_equal(view.tiles[3].result.image, again.image)
+    assert "class 3: p = " in view.tiles[3].caption.text()
+    panel.grab().save("/tmp/units_qt_output.png")
+    with qtbot.waitSignal(panel.maps_ready, timeout=WAIT_MS):
+        qtbot.mouseClick(view.tiles[3], Qt.MouseButton.LeftButton)
+    np.testing.assert_array_equal(panel.image, view.tiles[3].result.image)
+    np.testing.assert_array_equal(panel.maps.image, view.tiles[3].result.image)
+    assert panel.tabs.currentWidget() is panel.feature_maps
+    assert "What " + output in panel.image_description and "seed" in panel.image_description
+
+
+def test_changing_layer_mid_computation_cancels_the_old_gallery(panel, qtbot):
+    view = panel.units
+    view.steps.setValue(400)   # slow on purpose: the change comes while the first pictures are being made
+    conv = next(info.name for info in panel.inspector.layers if info.is_conv)
+    dense = [i for i in range(view.layer.count()) if "Dense" in view.layer.itemText(i)]
+    started = []
+    view.relay.progress.connect(lambda g, u, s, n: started.append((g, u, s)))
+    panel.tabs.setCurrentWidget(view)
+    view.layer.setCurrentIndex(dense[0] if dense else view.layer.count() - 1)
+    old = view.layer.currentData()
+    qtbot.waitUntil(lambda: len(started) > 0, timeout=WAIT_MS)
+    old_generation = view.generation
+    view.steps.blockSignals(True)
+    view.steps.setValue(UNIT_STEPS)
+    view.steps.blockSignals(False)
+    with qtbot.waitSignal(view.gallery_done, timeout=WAIT_MS):
+        view.layer.setCurrentIndex(view.layer.findData(conv))
+    assert view.generation > old_generation
+    assert view.shown == min(16, panel.inspector.layer(conv).channels)
+    assert all(t.result is not None and t.result.layer == conv for t in view.tiles)   # no stale picture
+    assert all(len(t.result.objective) == UNIT_STEPS for t in view.tiles)
+    assert old != conv
+    # the old gallery's running job was stopped by the core's stop callback: it never reached its last step
+    assert max(s for g, _, s in started if g == old_generation) < 400
+    assert {u for g, u, _ in started if g == old_generation} == {0}   # and its queued units never started
+    panel.grab().save("/tmp/units_qt_conv.png")
+    # the more button adds the next page
+    if view.more_button.isVisible():
+        with qtbot.waitSignal(view.gallery_done, timeout=WAIT_MS):
+            qtbot.mouseClick(view.more_button, Qt.MouseButton.LeftButton)
+        assert view.shown == min(32, panel.inspector.layer(conv).channels)
+        assert all(t.result.layer == conv for t in view.tiles)

@@ -27,10 +27,11 @@ from .image_source import ImageChooser
 from .kernels_view import KernelsView
 from .pixels_view import PixelsView
 from .replay_view import ReplayView
+from .units_view import UnitsView
 from .worker import InspectionController, ModelRequest
 
 TABS = ("Image as numbers", "Feature maps", "Kernels", "Step by step", "1D convolution", "Why this prediction",
-        "Filter ablation", "Training replay")
+        "What units look for", "Filter ablation", "Training replay")
 
 
 class InspectorPanel(QWidget):
@@ -94,11 +95,12 @@ class InspectorPanel(QWidget):
         self.stepper = StepperView()
         self.conv1d = Conv1DView()
         self.explain = ExplainView()
+        self.units = UnitsView(worker=self.controller.worker)   # its own jobs on the same TensorFlow lane
         self.ablation = AblationView()
         self.replay = ReplayView()
         self.tabs = ScrollTabs()   # a wide view scrolls instead of growing the window past the screen
         for title, view in zip(TABS, (self.pixels, self.feature_maps, self.kernels, self.stepper, self.conv1d,
-                                      self.explain, self.ablation, self.replay)):
+                                      self.explain, self.units, self.ablation, self.replay)):
             self.tabs.addTab(view, title)
         self.tabs.setCurrentIndex(1)
 
@@ -122,6 +124,7 @@ class InspectorPanel(QWidget):
         self.chooser.image_chosen.connect(self._on_chooser_image_chosen)
         self.explain.explain_requested.connect(self._on_explain_requested)
         self.ablation.ablation_requested.connect(self._on_ablation_requested)
+        self.units.image_chosen.connect(self._on_units_image_chosen)
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         self.shipped_button.clicked.connect(self._on_shipped_clicked)
         self.state.model_changed.connect(self._on_state_model_changed)
@@ -166,7 +169,8 @@ class InspectorPanel(QWidget):
         self.conv1d.timer.stop()
         self.replay.timer.stop()
         self.replay.play_timer.stop()
-        ok = self.controller.shutdown()
+        units_ok = self.units.shutdown()
+        ok = self.controller.shutdown() and units_ok
         return self.state.shutdown_own_background() and ok
 
     @Slot(object)
@@ -220,7 +224,7 @@ class InspectorPanel(QWidget):
         self.untrained.setVisible(ready.untrained)
         self.shipped_button.setVisible(ready.untrained)
         self._set_error("")
-        for view in (self.feature_maps, self.kernels, self.stepper, self.explain, self.ablation):
+        for view in (self.feature_maps, self.kernels, self.stepper, self.explain, self.ablation, self.units):
             view.set_inspector(ins)
         self._quietly(self.chooser.set_input_shape, ins.input_shape)
         self.model_ready.emit()
@@ -284,6 +288,11 @@ class InspectorPanel(QWidget):
     @Slot(str, object)
     def _on_ablation_requested(self, layer: str, channels) -> None:
         self.controller.submit("ablate", (self.inspector, self.maps.image, layer, tuple(channels)))
+
+    @Slot(object, str)
+    def _on_units_image_chosen(self, image, description: str) -> None:
+        self.set_image(image, description)
+        self.tabs.setCurrentWidget(self.feature_maps)   # what the layers make of the unit's picture
 
     @Slot(int)
     def _on_tabs_current_changed(self, _index: int) -> None:
