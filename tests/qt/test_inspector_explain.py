@@ -169,3 +169,28 @@ def test_changing_layer_mid_computation_cancels_the_old_gallery(panel, qtbot):
             qtbot.mouseClick(view.more_button, Qt.MouseButton.LeftButton)
         assert view.shown == min(32, panel.inspector.layer(conv).channels)
         assert all(t.result.layer == conv for t in view.tiles)
+
+
+def test_a_new_image_replaces_the_running_explanation(panel, qtbot):
+    from cnnviz.core.explain.attribution import integrated_gradients
+
+    view = panel.explain
+    _choose_method(panel, qtbot, "integrated-gradients")
+    shown = []
+    panel.explanation_ready.connect(lambda: shown.append(view.result))
+    view.ig_steps.setValue(768)   # slow: the new image comes while it runs
+    assert view.pending and "computing integrated gradients" in view.busy.text()
+    old_image = panel.maps.image
+    with qtbot.waitSignal(panel.maps_ready, timeout=WAIT_MS):
+        panel.chooser.index.setValue(panel.chooser.index.value() + 1)
+    view.ig_steps.setValue(8)
+    qtbot.waitUntil(lambda: not view.pending and view.result.options.ig_steps == 8, timeout=WAIT_MS)
+    qtbot.wait(200)
+    assert not np.array_equal(panel.maps.image, old_image)
+    assert shown and all(r.options.ig_steps == 8 for r in shown), [r.options.ig_steps for r in shown]
+    assert all(np.array_equal(r.image, panel.maps.image) for r in shown)   # never the old image's answer
+    assert view.busy.text() == ""
+    k = panel.maps.predicted
+    ig = integrated_gradients(panel.inspector.model, panel.maps.image, k, steps=8)
+    np.testing.assert_allclose(view.heat, ig.attributions.sum(axis=-1), atol=1e-5)
+    panel.grab().save("/tmp/explain_qt_ig.png")

@@ -203,6 +203,7 @@ class InspectorPanel(QWidget):
         self._request_maps()
 
     def _request_maps(self) -> None:
+        self.controller.cancel("explain")   # a new image or model: the running explanation is stale
         if self.inspector is not None and self.image is not None:
             if self.image.shape != self.inspector.input_shape:
                 self.image = to_model_input(self.image, self.inspector.input_shape)
@@ -216,6 +217,7 @@ class InspectorPanel(QWidget):
 
     def _model_ready(self, ready) -> None:
         ins = ready.inspector
+        self.controller.cancel("explain")   # an explanation of the old model is of no use now
         self.inspector, self.maps = ins, None
         params = ins.param_count
         h, w, c = ins.input_shape
@@ -234,6 +236,7 @@ class InspectorPanel(QWidget):
         if inspector is not self.inspector:
             return  # a result for a model that was replaced meanwhile
         self.maps = maps
+        self.controller.cancel("explain")   # the old image's explanation (a new one follows if its tab is shown)
         self.pixels.set_image(maps.image)
         for view in (self.feature_maps, self.stepper):
             view.set_maps(maps)

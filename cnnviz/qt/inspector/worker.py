@@ -55,6 +55,7 @@ class Explanation:
     order and of a seeded random order, ``completeness_gap`` for integrated gradients (else None)."""
 
     inspector: object
+    image: object
     method: str
     class_index: int
     layer: str | None
@@ -105,7 +106,8 @@ def _explain(inspector, image, method: str, class_index: int, layer, options: Ex
     scores = _scores_for(inspector)
     deletion = attr.deletion_curve(scores, image, class_index, heat, steps=options.deletion_steps)
     random = attr.random_deletion_curve(scores, image, class_index, steps=options.deletion_steps, seed=options.seed)
-    return Explanation(inspector, method, class_index, layer, heat, signed, raw, deletion, random, options, gap)
+    return Explanation(inspector, image, method, class_index, layer, heat, signed, raw, deletion, random, options,
+                       gap)
 
 
 def _build_default(request: ModelRequest) -> ModelReady:
@@ -173,7 +175,8 @@ class InspectionController(QObject):
         self.worker = SerialWorker("inspector", self) if worker is None else worker
         self._tf = JobClient(self.worker, self)
         self._io = JobClient(pool, self) if pool is not None else self._tf
-        for client in {self._tf, self._io}:
+        self._explain = JobClient(self.worker, self)   # its own client: cancel("explain") stops only these
+        for client in {self._tf, self._io, self._explain}:
             client.finished.connect(self._on_jobs_finished)
             client.failed.connect(self._on_jobs_failed)
             client.busy_changed.connect(self._on_jobs_busy_changed)
@@ -181,10 +184,18 @@ class InspectionController(QObject):
 
     @property
     def busy(self) -> bool:
-        return self._tf.busy() or self._io.busy()
+        return self._tf.busy() or self._io.busy() or self._explain.busy()
+
+    def _client(self, kind: str) -> JobClient:
+        return self._io if kind == "dataset" else (self._explain if kind == "explain" else self._tf)
 
     def submit(self, kind: str, payload) -> None:
-        (self._io if kind == "dataset" else self._tf).submit(kind, _run, kind, payload)
+        self._client(kind).submit(kind, _run, kind, payload)
+
+    def cancel(self, kind: str) -> None:
+        """Stop the job of this kind ("explain" only has a client of its own); its result is dropped."""
+        if kind == "explain":
+            self._explain.cancel_all()
 
     @Slot(str, object)
     def _on_jobs_finished(self, kind: str, result) -> None:
@@ -205,4 +216,5 @@ class InspectionController(QObject):
         """Drop this panel's waiting jobs; stop the worker if it is the panel's own. True when stopped."""
         self._tf.cancel_all()
         self._io.cancel_all()
+        self._explain.cancel_all()
         return self.worker.shutdown(msecs) if self._own else True
