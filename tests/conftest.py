@@ -39,6 +39,50 @@ def mnist_npz_path() -> Path:
 
 
 @pytest.fixture(autouse=True)
+def _modal_dialogs_answer_at_once(monkeypatch):
+    """A modal dialog in a test waits for a click that never comes: the run hangs until CI's budget is gone. So
+    every way to open one answers at once, as a user pressing Esc or Enter would: a message box with its default
+    button (else its escape button, else Cancel / No / Ok), a dialog with Rejected, a file or input dialog with
+    nothing chosen. What was asked is printed (captured with the test's output). A test that wants another answer
+    patches the call itself (its own monkeypatch comes after this one)."""
+    try:
+        from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox
+    except ImportError:
+        return
+    sb = QMessageBox.StandardButton
+
+    def box_exec(box, *args, **kwargs):
+        button = box.defaultButton() or box.escapeButton()
+        answer = box.standardButton(button) if button is not None else sb.Cancel
+        print(f"[modal message box answered {answer.name}] {box.windowTitle()}: {box.text()}")
+        return answer.value
+
+    def dialog_exec(dialog, *args, **kwargs):
+        print(f"[modal dialog rejected] {dialog.windowTitle()}")
+        return QDialog.DialogCode.Rejected.value
+
+    def static(kind, fallback):
+        def answer(parent, title, text, buttons=None, default=sb.NoButton, *args, **kwargs):
+            default = kwargs.get("defaultButton", default)
+            chosen = default if default != sb.NoButton else fallback
+            print(f"[QMessageBox.{kind} answered {chosen.name}] {title}: {text}")
+            return chosen
+        return staticmethod(answer)
+
+    monkeypatch.setattr(QMessageBox, "exec", box_exec)
+    monkeypatch.setattr(QDialog, "exec", dialog_exec)
+    for kind, fallback in (("question", sb.No), ("warning", sb.Ok), ("critical", sb.Ok), ("information", sb.Ok)):
+        monkeypatch.setattr(QMessageBox, kind, static(kind, fallback))
+    monkeypatch.setattr(QMessageBox, "about", staticmethod(lambda *a, **k: None))
+    for name in ("getOpenFileName", "getSaveFileName"):
+        monkeypatch.setattr(QFileDialog, name, staticmethod(lambda *a, **k: ("", "")))
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", staticmethod(lambda *a, **k: ([], "")))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: ""))
+    for name in ("getText", "getInt", "getDouble", "getItem"):
+        monkeypatch.setattr(QInputDialog, name, staticmethod(lambda *a, **k: (None, False)))
+
+
+@pytest.fixture(autouse=True)
 def _collect_garbage_in_the_main_thread():
     """As the app does (cnnviz/qt/gc_guard.py): never let a worker thread's allocation collect Qt objects.
 

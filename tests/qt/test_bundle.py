@@ -48,15 +48,33 @@ def test_bundle_after_training_has_every_file_and_its_code_builds_the_model(qtbo
     panel.form.batch_spin.setValue(32)
     with qtbot.waitSignal(panel.model_trained, timeout=120_000):
         qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    panel.more_spin.setValue(1)   # Train more: the bundle must describe 2 + 1 epochs, not the form's 2
+    with qtbot.waitSignal(panel.model_trained, timeout=120_000):
+        qtbot.mouseClick(panel.more_button, Qt.MouseButton.LeftButton)
     folder = window.models.export_bundle(tmp_path / "bundle")
     assert folder == tmp_path / "bundle"
     names = sorted(p.name for p in folder.iterdir())
     assert names == [".cnnviz-output.json", "README.txt", "data.json", "history.csv", "metrics.json",
-                     "model_code.py", "spec.json", "training.json", "versions.json"]   # the marker: cnnviz wrote it
+                     "model.keras", "model_code.py", "run.json", "spec.json", "training.json",
+                     "versions.json"]   # the marker: cnnviz wrote it
     assert ModelSpec.load(folder / "spec.json").layer_names() == spec.layer_names()
-    assert len((folder / "history.csv").read_text().splitlines()) == 3  # header + 2 epochs
+    assert len((folder / "history.csv").read_text().splitlines()) == 4  # header + 3 epochs
     training = json.loads((folder / "training.json").read_text())
-    assert training["epochs"] == 2 and training["seed"] == panel.form.config().seed
+    assert training["epochs"] == 3 and training["seed"] == panel.form.config().seed
+    readme = (folder / "README.txt").read_text()
+    assert "Trained 3 epochs in all" in readme and "cnnviz-cli train --config run.json" in readme
+    # the run config re-runs what was trained; model.keras holds the weights the run ended with
+    from cnnviz.core.train.runs import read_run_config
+
+    rerun = read_run_config(folder / "run.json")
+    assert rerun["training"]["epochs"] == 3 and rerun["data"]["limit"] == 300
+    assert ModelSpec.from_dict(rerun["spec"]).layer_names() == spec.layer_names()
+    import keras
+    import numpy as np
+
+    saved = keras.saving.load_model(folder / "model.keras")
+    for a, b in zip(saved.get_weights(), window.training.trained_model.get_weights()):
+        np.testing.assert_array_equal(a, b)
     data = json.loads((folder / "data.json").read_text())
     assert data["name"] == "mnist_sample" and data["limit"] == 300
     metrics = json.loads((folder / "metrics.json").read_text())
