@@ -194,3 +194,45 @@ def test_a_new_image_replaces_the_running_explanation(panel, qtbot):
     ig = integrated_gradients(panel.inspector.model, panel.maps.image, k, steps=8)
     np.testing.assert_allclose(view.heat, ig.attributions.sum(axis=-1), atol=1e-5)
     panel.grab().save("/tmp/explain_qt_ig.png")
+
+
+def test_leaving_the_tab_stops_the_gallery_and_coming_back_resumes_it(panel, qtbot):
+    view = panel.units
+    panel.tabs.setCurrentWidget(view)
+    view.layer.setCurrentIndex(view.layer.count() - 1)   # the output
+    steps = []
+    view.relay.progress.connect(lambda g, u, s, n: steps.append((g, u, s)))
+    view.steps.setValue(400)
+    generation = view.generation
+    qtbot.waitUntil(lambda: any(g == generation for g, _, _ in steps), timeout=WAIT_MS)
+    panel.tabs.setCurrentWidget(panel.kernels)
+    qtbot.waitUntil(lambda: not view.client.busy(), timeout=WAIT_MS)
+    assert max(s for g, _, s in steps if g == generation) < 400   # stopped by the core's stop callback
+    assert all(t.result is None for t in view.tiles)
+    assert not view.progress.isVisible()
+    with qtbot.waitSignal(view.gallery_done, timeout=WAIT_MS):
+        view.steps.setValue(UNIT_STEPS)
+        panel.tabs.setCurrentWidget(view)
+    assert all(t.result is not None and len(t.result.objective) == UNIT_STEPS for t in view.tiles)
+
+
+def test_one_sigmoid_output_shows_class_one_and_its_probability(panel, qtbot):
+    """Runs last: it replaces the module panel's model. A single sigmoid unit's picture maximises its logit, the
+    score of class 1, so that is the class it is captioned with, and p is that class's probability."""
+    import keras
+
+    inputs = keras.Input((8, 8, 1))
+    init = keras.initializers.GlorotUniform
+    x = keras.layers.Conv2D(2, 3, padding="same", activation="relu", kernel_initializer=init(seed=1), name="c")(inputs)
+    x = keras.layers.Flatten(name="f")(x)
+    outputs = keras.layers.Dense(1, activation="sigmoid", kernel_initializer=init(seed=2), name="out")(x)
+    model = keras.Model(inputs, outputs, name="tiny_binary")
+    with qtbot.waitSignal(panel.model_ready, timeout=WAIT_MS):
+        panel.set_model(model, ["no", "yes"])
+    view = panel.units
+    with qtbot.waitSignal(view.gallery_done, timeout=WAIT_MS):
+        panel.tabs.setCurrentWidget(view)
+    assert view.layer.currentData() == "out" and len(view.tiles) == 1
+    tile = view.tiles[0]
+    p = float(np.asarray(panel.inspector.model(tile.result.image[None], training=False))[0, 0])
+    assert tile.caption.text() == f"class yes: p = {p:.2f}" and p > 0.5

@@ -59,7 +59,8 @@ def _maximize_job(inspector, layer: str, unit: int, seed: int, steps: int, relay
     result = maximize(inspector.model, layer, unit, seed=seed, steps=steps, progress=progress,
                       should_stop=lambda: token.cancelled)
     token.check()
-    p = probability(_scores_for(inspector), result.image, unit) if result.kind == "class" else None
+    k = 1 if inspector.layers[-1].channels == 1 else unit   # one sigmoid unit: its logit is class 1's score
+    p = probability(_scores_for(inspector), result.image, k) if result.kind == "class" else None
     return generation, result, p
 
 
@@ -251,6 +252,8 @@ class UnitsView(QWidget):
     def _grow(self, shown: int) -> None:
         info = self._info()
         names = self.inspector.class_names if info.index == len(self.inspector.layers) - 1 else None
+        if names is not None and info.channels == 1:
+            names = names[1:]   # one sigmoid unit: maximising its logit means class 1
         for k in range(self.shown, shown):
             tile = UnitTile(k, f"class {names[k]}" if names else f"unit {k}")
             tile.clicked.connect(self._on_tile_clicked)
