@@ -63,6 +63,7 @@ def test_occlusion_heat_map_is_the_core_occlusion(panel, qtbot):
     assert "Occlusion for class" in view.title.text()
     assert "black patch slides" in view.note.text()
     assert view.panes[1].pixmap() is not None and not view.panes[1].pixmap().isNull()
+    panel.grab().save("/tmp/explain_qt_occlusion.png")
 
 
 def test_integrated_gradients_heat_map_is_the_core_one(panel, qtbot):

@@ -274,6 +274,11 @@ class ExplainView(QWidget):
                          f"  random order (seed {result.options.seed}): AUC {r.auc:.3f}\n"
                          f"The {NAMES[method].lower()} curve {verdict}.")
 
+    def cancelled(self) -> None:
+        """The panel stopped the running request (a new image or model); a new one follows when shown."""
+        self.pending = False
+        self.busy.setText("")
+
     def show_failure(self, message: str) -> None:
         self.pending = False
         self.busy.setText("")

@@ -204,6 +204,7 @@ class InspectorPanel(QWidget):
 
     def _request_maps(self) -> None:
         self.controller.cancel("explain")   # a new image or model: the running explanation is stale
+        self.explain.cancelled()
         if self.inspector is not None and self.image is not None:
             if self.image.shape != self.inspector.input_shape:
                 self.image = to_model_input(self.image, self.inspector.input_shape)
