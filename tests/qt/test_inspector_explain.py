@@ -206,6 +206,9 @@ def test_leaving_the_tab_stops_the_gallery_and_coming_back_resumes_it(panel, qtb
     view.steps.setValue(400)
     generation = view.generation
     qtbot.waitUntil(lambda: any(g == generation for g, _, _ in steps), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: view.progress.value() > 0, timeout=WAIT_MS)
+    assert view.progress.isVisible() and "making picture 1 of 10" in view.status.text()
+    view.grab().save("/tmp/units_qt_busy.png")
     panel.tabs.setCurrentWidget(panel.kernels)
     qtbot.waitUntil(lambda: not view.client.busy(), timeout=WAIT_MS)
     assert max(s for g, _, s in steps if g == generation) < 400   # stopped by the core's stop callback
