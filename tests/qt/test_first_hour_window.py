@@ -63,7 +63,7 @@ def _check(records: list[dict]) -> None:
     w, h = SCREEN
     where = [r["where"] for r in records]
     assert {"Builder", "Training", "Inspector", "Draw", "Augment", "Runs"} <= set(where), where
-    assert sum(w.startswith("Inspector/") for w in where) == 8, where
+    assert sum(w.startswith("Inspector/") for w in where) == 9, where   # incl. "What units look for"
     for r in records:
         for key in ("size", "minimum_size", "minimum_size_hint"):
             rw, rh = r[key]

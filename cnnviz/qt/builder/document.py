@@ -54,6 +54,7 @@ class SpecDocument(QObject):
     path_changed = Signal(str)  # "" when the spec has no file yet
     can_train_changed = Signal(bool)
     focus_requested = Signal(int)  # the layer row an edit/undo/redo concerns (-1: none)
+    preset_loaded = Signal(str)    # the preset's key, after load_preset (its training recipe goes with it)
 
     def __init__(self, spec: ModelSpec | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -139,6 +140,7 @@ class SpecDocument(QObject):
     def load_preset(self, key: str) -> None:
         """Replace the model by a preset (undoable); the document becomes untitled (undo: its file again)."""
         self.undo_stack.push(_DetachFileCommand(self, cmd.LoadPresetCommand(self, key)))
+        self.preset_loaded.emit(key)
 
     def replace_spec(self, spec: ModelSpec, text: str = "Replace model") -> None:
         """Replace the whole model (undoable); the document becomes untitled (undo: its file again)."""

@@ -68,6 +68,8 @@ class TrainingPanel(QWidget):
         self._run_folder: Path | None = None
 
         self._state = state
+        if state is not None:   # a preset with a training recipe brings its settings (fast99: batch 256, ...)
+            state.document.preset_loaded.connect(self._on_preset_loaded)
         self.runner = TrainingRunner(self, lane=None if state is None else state.background.training)
         self.form = SetupForm()
         self.form.changed.connect(self._on_form_changed)
@@ -399,6 +401,18 @@ class TrainingPanel(QWidget):
         elif self.message.property("spec"):
             self._show_message("")
         self.message.setProperty("spec", bool(self._spec_problems))
+
+    @Slot(str)
+    def _on_preset_loaded(self, key: str) -> None:
+        from cnnviz.core.model.presets import preset_training
+
+        try:
+            recipe = preset_training(key)
+        except KeyError:
+            return
+        if recipe and not self.is_busy:
+            said = self.form.apply_recipe(recipe)
+            self._show_message(f"The preset “{key}” comes with its training settings: {said}.", "info")
 
     def _show_message(self, text: str, kind: str = "info", rich: bool = False) -> None:
         self.message.setToolTip("")

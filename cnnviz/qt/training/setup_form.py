@@ -6,13 +6,18 @@ imports TensorFlow there) and only while some augmentation is switched on.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QAbstractSpinBox, QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout,
                                QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QRadioButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
 from cnnviz.core.data.dataset import Dataset
 from cnnviz.core.train.config import LOSS_EXPLANATIONS, AugmentConfig, TrainingConfig, augment_batch
+from cnnviz.core.train.precision import BF16_CPU_FLAGS, EXPLANATIONS as PRECISION_EXPLANATIONS, cpu_flags
+
+SCHEDULE_TITLES = (("constant", "constant"), ("warmup_cosine", "warm-up, then cosine decay"))
+PRECISION_TITLES = (("float32", "float32"), ("mixed_bfloat16", "mixed bfloat16 (CPUs with AVX-512 BF16 / AMX)"),
+                    ("mixed_float16", "mixed float16 (NVIDIA GPUs)"), ("auto", "auto (from the hardware)"))
 from cnnviz.core.train.prepared import to_float
 
 from ..tasks import TaskRunner
@@ -94,6 +99,34 @@ class SetupForm(QWidget):
         self.lr_spin = _dspin(1e-6, 10.0, 1e-4, 6, 1e-3)
         self.lr_spin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
         self.momentum_spin = _dspin(0.0, 0.999, 0.05, 3, 0.9)
+        self.beta1_spin = _dspin(0.0, 0.999, 0.05, 3, 0.9)
+        self.beta2_spin = _dspin(0.0, 0.9999, 0.001, 4, 0.999)
+        for spin, tip in ((self.beta1_spin, "β1: how much of the previous gradient direction Adam keeps (Keras: 0.9)"),
+                          (self.beta2_spin, "β2: how long Adam averages squared gradients (Keras: 0.999)")):
+            spin.setToolTip(tip)
+        betas = QHBoxLayout()
+        betas.setContentsMargins(0, 0, 0, 0)
+        for w in (QLabel("β1"), self.beta1_spin, QLabel("β2"), self.beta2_spin):
+            betas.addWidget(w)
+        self.betas_row = QWidget()
+        self.betas_row.setLayout(betas)
+        self.schedule_combo = QComboBox()
+        for key, title in SCHEDULE_TITLES:
+            self.schedule_combo.addItem(title, key)
+        self.schedule_combo.setToolTip("constant: the learning rate as set. Warm-up, then cosine decay: from a tenth "
+                                       "of it up to it over the first 20% of the planned steps, then down to 0 by "
+                                       "the last one (the fast-to-99% recipe)")
+        self._warmup_fraction = 0.2
+        self.precision_combo = QComboBox()
+        for key, title in PRECISION_TITLES:
+            self.precision_combo.addItem(title, key)
+            self.precision_combo.setItemData(self.precision_combo.count() - 1, PRECISION_EXPLANATIONS[key],
+                                             Qt.ItemDataRole.ToolTipRole)
+        bf16 = sorted(set(BF16_CPU_FLAGS) & cpu_flags())
+        self.precision_combo.setToolTip(
+            "The dtype layers compute in; weights and the output layer stay float32, exports are float32. "
+            + (f"This CPU has {' and '.join(bf16)}: mixed bfloat16 is about 2x faster here." if bf16 else
+               "This CPU has no bfloat16 instructions: float32 is fastest here unless a GPU is used."))
         self.loss_combo = QComboBox()
         for key, title in LOSS_TITLES:
             self.loss_combo.addItem(title, key)
@@ -104,8 +137,14 @@ class SetupForm(QWidget):
         self.deterministic_check = QCheckBox("bit-identical reruns (slower)")
         self.deterministic_check.setToolTip("TensorFlow op determinism: the same seed gives exactly the same curves, "
                                             "here and with cnnviz-cli train (stays on until the app restarts)")
+        self._chosen: set[str] = set()    # settings the user or a recipe set: datasets no longer suggest them
+        self._suggesting = False
+        self.suggestion_note = QLabel()
+        self.suggestion_note.setWordWrap(True)
+        self.suggestion_note.setVisible(False)
         train_box = QGroupBox("Training")
         form = QFormLayout(train_box)
+        form.addRow(self.suggestion_note)
         form.addRow("Validation", val_row)
         self._train_form, self._val_row = form, val_row
         form.addRow("Batch size", self.batch_spin)
@@ -114,6 +153,10 @@ class SetupForm(QWidget):
         form.addRow("Learning rate", self.lr_spin)
         form.addRow("Momentum", self.momentum_spin)
         self._momentum_label = form.labelForField(self.momentum_spin)
+        form.addRow("Adam", self.betas_row)
+        self._betas_label = form.labelForField(self.betas_row)
+        form.addRow("Schedule", self.schedule_combo)
+        form.addRow("Precision", self.precision_combo)
         form.addRow("Loss", self.loss_combo)
         form.addRow("", self.loss_help)
         form.addRow("Seed", self.seed_spin)
@@ -154,11 +197,11 @@ class SetupForm(QWidget):
         self._aug_timer.setInterval(250)
         self._aug_timer.timeout.connect(self._on_aug_timer_timeout)
         for spin in (self.val_count_spin, self.val_fraction_spin, self.batch_spin, self.epochs_spin, self.lr_spin,
-                     self.momentum_spin, self.seed_spin):
+                     self.momentum_spin, self.seed_spin, self.beta1_spin, self.beta2_spin):
             spin.valueChanged.connect(self._on_field_changed)
         for radio in (self.val_count_radio, self.val_fraction_radio, self.deterministic_check):
             radio.toggled.connect(self._on_field_changed)
-        for combo in (self.optimizer_combo, self.loss_combo):
+        for combo in (self.optimizer_combo, self.loss_combo, self.schedule_combo, self.precision_combo):
             combo.currentIndexChanged.connect(self._on_field_changed)
         self.data_box.limit_spin.valueChanged.connect(self._on_field_changed)
         self.flip_check.toggled.connect(self._on_augment_changed)
@@ -190,7 +233,31 @@ class SetupForm(QWidget):
                               validation_count=self.val_count_spin.value() if by_count else None,
                               validation_fraction=None if by_count else self.val_fraction_spin.value(),
                               augment=self.augment_config(),
-                              deterministic=self.deterministic_check.isChecked())
+                              deterministic=self.deterministic_check.isChecked(),
+                              precision=self.precision_combo.currentData(),
+                              schedule=self.schedule_combo.currentData(), warmup_fraction=self._warmup_fraction,
+                              beta_1=self.beta1_spin.value(), beta_2=self.beta2_spin.value())
+
+    def apply_recipe(self, training: dict) -> str:
+        """Set the fields a preset's training recipe names (TrainingConfig fields); returns what changed, in
+        words ('' when the recipe is empty). Fields the recipe does not name keep their values."""
+        widgets = {"batch_size": self.batch_spin, "epochs": self.epochs_spin, "learning_rate": self.lr_spin,
+                   "beta_1": self.beta1_spin, "beta_2": self.beta2_spin, "momentum": self.momentum_spin}
+        combos = {"optimizer": self.optimizer_combo, "schedule": self.schedule_combo,
+                  "precision": self.precision_combo, "loss": self.loss_combo}
+        said = []
+        for key, value in training.items():
+            if key in widgets:
+                widgets[key].setValue(value)
+                said.append(f"{key.replace('_', ' ')} {value:g}" if isinstance(value, float) else
+                            f"{key.replace('_', ' ')} {value}")
+            elif key in combos:
+                combo = combos[key]
+                combo.setCurrentIndex(combo.findData(value))
+                said.append(f"{key} {combo.currentText()}")
+            elif key == "warmup_fraction":
+                self._warmup_fraction = float(value)
+        return ", ".join(said)
 
     def problems(self) -> list[str]:
         """What stops a run with these settings on the loaded data (besides the model)."""
@@ -222,6 +289,13 @@ class SetupForm(QWidget):
     # --- slots ----------------------------------------------------------------------------------------
     @Slot()
     def _on_field_changed(self) -> None:
+        if not self._suggesting:   # chosen by the user (or a recipe): a dataset no longer suggests it
+            sender = self.sender()
+            if sender is self.epochs_spin:
+                self._chosen.add("epochs")
+            elif sender in (self.val_count_spin, self.val_fraction_spin, self.val_count_radio,
+                            self.val_fraction_radio):
+                self._chosen.add("validation")
         self._update_dependent()
         self.changed.emit()
 
@@ -237,16 +311,36 @@ class SetupForm(QWidget):
 
     @Slot(object)
     def _on_data_box_dataset_changed(self, ds: Dataset | None) -> None:
+        """A dataset suggests epochs and a validation split (20 epochs and 10,000 held out for the full MNIST, as
+        the lecture does), but only for the settings nobody chose yet; what it changes is said beside the form."""
         celeba = isinstance(ds, CelebASource)
         self._train_form.setRowVisible(self._val_row, not celeba)   # CelebA validates on its valid partition
-        if celeba:
-            self.epochs_spin.setValue(5)
-        elif ds is not None:
-            full_mnist = ds.name == "mnist"
-            self.val_count_radio.setChecked(full_mnist)
-            self.val_fraction_radio.setChecked(not full_mnist)
-            self.val_count_spin.setValue(10_000 if full_mnist else max(1, len(ds.x_train) // 10))
-            self.epochs_spin.setValue(20 if len(ds.x_train) >= 20_000 else 5)
+        said = []
+        self._suggesting = True
+        try:
+            if celeba:
+                if "epochs" not in self._chosen and self.epochs_spin.value() != 5:
+                    self.epochs_spin.setValue(5)
+                    said.append("epochs 5")
+            elif ds is not None:
+                full_mnist = ds.name == "mnist"
+                if "validation" not in self._chosen:
+                    count = 10_000 if full_mnist else max(1, len(ds.x_train) // 10)
+                    before = (self.val_count_radio.isChecked(), self.val_count_spin.value())
+                    self.val_count_radio.setChecked(full_mnist)
+                    self.val_fraction_radio.setChecked(not full_mnist)
+                    self.val_count_spin.setValue(count)
+                    if full_mnist and before != (True, count):
+                        said.append(f"validation {count:,} images")
+                epochs = 20 if len(ds.x_train) >= 20_000 else 5
+                if "epochs" not in self._chosen and self.epochs_spin.value() != epochs:
+                    self.epochs_spin.setValue(epochs)
+                    said.append(f"epochs {epochs}")
+        finally:
+            self._suggesting = False
+        self.suggestion_note.setText(f"For this dataset: {', '.join(said)} (the lecture's recipe; change them "
+                                     "as you like)." if said else "")
+        self.suggestion_note.setVisible(bool(said))
         self._aug_timer.start()
         self.dataset_changed.emit(ds)
         self.changed.emit()
@@ -275,6 +369,10 @@ class SetupForm(QWidget):
         self.momentum_spin.setVisible(sgd)
         if self._momentum_label is not None:
             self._momentum_label.setVisible(sgd)
+        adam = self.optimizer_combo.currentData() == "adam"
+        self.betas_row.setVisible(adam)
+        if self._betas_label is not None:
+            self._betas_label.setVisible(adam)
         self.val_count_spin.setEnabled(self.val_count_radio.isChecked())
         self.val_fraction_spin.setEnabled(self.val_fraction_radio.isChecked())
         loss = self.loss_combo.currentData()
