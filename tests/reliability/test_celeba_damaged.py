@@ -130,5 +130,6 @@ def test_cli_damaged_image_mid_epoch_is_one_line_naming_it_and_the_run_failed(ca
     assert rc == 2 and len(err) == 1, err
     assert err[0].startswith("cnnviz-cli: error: ") and "img_align_celeba/000005.jpg could not be read as an image" \
         in err[0], err
-    assert json.loads((out / "state.json").read_text())["status"] == "failed"
+    state = json.loads((out / "state.json").read_text())
+    assert state["status"] == "failed" and "000005.jpg could not be read as an image" in state["message"], state
     assert not (tmp_path / "crash").exists()

@@ -303,7 +303,10 @@ class Run:
             self._record_end("interrupted", "aborted with Ctrl-C")
             raise
         except BaseException as exc:   # a full disk, a damaged image mid-epoch: state.json says so, not "running"
-            self._record_end("failed", f"{type(exc).__name__}: {exc}")
+            from cnnviz.core.errors import user_message
+
+            # the same one line the CLI and the app show (a damaged file named), not TensorFlow's wrapper text
+            self._record_end("failed", user_message(exc) or f"{type(exc).__name__}: {exc}")
             raise
 
     def _record_end(self, status: str, message: str) -> None:
