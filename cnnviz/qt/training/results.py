@@ -207,6 +207,17 @@ class ResultsView(QWidget):
         self.cell_list.clear()
         self.cell_title.setText("Click a cell of the matrix to list its test images.")
 
+    def _fit_columns(self) -> None:
+        """Every count readable in full (1,135 test images of a class, at any zoom), never '1...'."""
+        fm = self.table.fontMetrics()
+        matrix = self.confusion_model.matrix
+        widest = max([fm.horizontalAdvance(str(int(v))) for v in matrix.ravel()] + [fm.horizontalAdvance("00")])
+        names = [fm.horizontalAdvance(str(n)) for n in self.names] or [0]
+        width = max(31, widest + 12, max(names) + 12)
+        for c in range(len(self.names)):
+            self.table.setColumnWidth(c, width)
+        self.table.setColumnWidth(len(self.names), max(42, fm.horizontalAdvance("100%") + 12))
+
     def set_results(self, evaluation, x_test: np.ndarray, y_test: np.ndarray, names) -> None:
         """Show an :class:`~cnnviz.core.model.inference.Evaluation` of float32 NHWC ``x_test`` with labels ``y_test``."""
         self.evaluation, self.x_test, self.y_test, self.names = evaluation, x_test, y_test, tuple(names)
@@ -218,7 +229,7 @@ class ResultsView(QWidget):
         self.grid_note.setText(f"{wrong} of these {min(GRID_COUNT, len(x_test))} wrong (red, true class in brackets)"
                                if wrong else f"all {min(GRID_COUNT, len(x_test))} predicted correctly")
         self.confusion_model.set_data(evaluation.confusion, evaluation.per_class_accuracy, self.names)
-        self.table.setColumnWidth(len(self.names), 42)
+        self._fit_columns()
         self.cell_list.clear()
         self.cell_title.setText("Click a cell of the matrix to list its test images.")
 
