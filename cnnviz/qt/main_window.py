@@ -121,7 +121,7 @@ class MainWindow(QMainWindow):
         self.document.spec_changed.connect(self._on_document_spec_changed)
         self.draw.inspect_requested.connect(self._on_inspect_requested)
         self.training.model_trained.connect(self._on_training_model_trained)
-        self.training.inspect_requested.connect(self._on_inspect_requested)
+        self.training.inspect_requested.connect(self._on_training_inspect_requested)
         self.training.busy_changed.connect(self._on_training_busy_changed)
         self.training.run_folder_created.connect(self.runs.open_run)   # app runs are run folders too
         self.runs.model_requested.connect(self._on_runs_model_requested)
@@ -318,6 +318,12 @@ class MainWindow(QMainWindow):
     def _on_inspect_requested(self, image) -> None:
         source = "Drawing from the Draw tab" if self.sender() is self.draw else "Test image from the Training tab"
         self.inspector.set_image(image, source)
+        self.tabs.setCurrentIndex(TAB_TITLES.index("Inspector"))
+
+    @Slot(object, str)
+    def _on_training_inspect_requested(self, image, description: str) -> None:
+        """A test image from the Training tab's results, with its true and predicted class."""
+        self.inspector.set_image(image, description or "Test image from the Training tab")
         self.tabs.setCurrentIndex(TAB_TITLES.index("Inspector"))
 
     @Slot(str)

@@ -86,9 +86,14 @@ def test_train_shows_curves_test_accuracy_confusion_matrix_and_inspects_an_image
     item_rect = listed.visualItemRect(listed.item(0))
     with qtbot.waitSignal(panel.inspect_requested, timeout=5000) as blocker:
         qtbot.mouseClick(listed.viewport(), Qt.MouseButton.LeftButton, pos=item_rect.center())
-    image = blocker.args[0]
+    image, description = blocker.args
     first = listed.item(0).data(Qt.ItemDataRole.UserRole)
     assert image.dtype == np.float32 and image.shape == (28, 28, 1)
+    # the Inspector is told which test image it is, its true class and the model's answer (not "index 0")
+    names = panel.form.dataset.class_names
+    assert description.startswith(f"Test image #{first} of the training run: true class "
+                                   f"{names[panel.form.dataset.y_test[first]]}, the model said "
+                                   f"{names[ev.predicted[first]]}")
     np.testing.assert_array_equal(image, panel.form.dataset.x_test[first].astype(np.float32) / 255)
     assert panel.results.grid.wrong_count() == int(np.sum(ev.predicted[:12] != panel.form.dataset.y_test[:12]))
 

@@ -44,10 +44,10 @@ def format_duration(seconds: float) -> str:
 
 class TrainingPanel(QWidget):
     """Train the builder's model. Signals: ``model_trained(keras.Model)`` after every run (a copy, safe to use
-    while "Train more" trains the original), ``inspect_requested(float32 HWC image)``, ``busy_changed(bool)``."""
+    while "Train more" trains the original), ``inspect_requested(float32 HWC image, description)``, ``busy_changed(bool)``."""
 
     model_trained = Signal(object)
-    inspect_requested = Signal(object)
+    inspect_requested = Signal(object, str)   # a test image and what it is (true and predicted class)
     busy_changed = Signal(bool)
     run_folder_created = Signal(str)   # a new run folder (in the app's runs folder) is being written
 

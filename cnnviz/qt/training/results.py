@@ -140,7 +140,7 @@ class ConfusionModel(QAbstractTableModel):
 class ResultsView(QWidget):
     """Test accuracy, prediction grid, confusion matrix with per-class accuracy, and the clicked cell's images."""
 
-    inspect_requested = Signal(object)   # float32 HWC image
+    inspect_requested = Signal(object, str)   # float32 HWC image, what it is (index, true and predicted class)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -253,10 +253,21 @@ class ResultsView(QWidget):
         if index.column() < len(self.confusion_model.matrix):
             self.show_cell(index.row(), index.column())
 
+    def describe(self, i: int) -> str:
+        """What test image ``i`` is, for the Inspector: its index, true class and what the model said."""
+        ev, name = self.evaluation, (lambda k: self.names[k] if 0 <= k < len(self.names) else str(k))
+        true, said = int(self.y_test[i]), int(ev.predicted[i])
+        verdict = "right" if true == said else "wrong"
+        return (f"Test image #{i} of the training run: true class {name(true)}, the model said {name(said)} "
+                f"({100 * float(ev.confidence[i]):.1f}%, {verdict})")
+
+    def _inspect(self, i: int) -> None:
+        self.inspect_requested.emit(np.array(self.x_test[i], np.float32), self.describe(i))
+
     @Slot(QListWidgetItem)
     def _on_cell_list_item_clicked(self, item: QListWidgetItem) -> None:
-        self.inspect_requested.emit(np.array(self.x_test[int(item.data(Qt.ItemDataRole.UserRole))], np.float32))
+        self._inspect(int(item.data(Qt.ItemDataRole.UserRole)))
 
     @Slot(int)
     def _on_grid_image_clicked(self, i: int) -> None:
-        self.inspect_requested.emit(np.array(self.x_test[i], np.float32))
+        self._inspect(i)
