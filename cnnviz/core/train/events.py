@@ -35,6 +35,13 @@ class EpochResult:
     val_loss: float
     val_accuracy: float
     seconds: float
+    batches: int = 0   # batches trained in this epoch; fewer than ``steps`` when a Stop cut it short
+    steps: int = 0
+
+    @property
+    def partial(self) -> bool:
+        """A stopped epoch: it saw only some of the training images (its numbers are of those batches)."""
+        return 0 < self.batches < self.steps
 
 
 @dataclass(frozen=True)

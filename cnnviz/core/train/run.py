@@ -334,6 +334,8 @@ class Run:
             self.snapshots.record(epoch, model)
         h = self.session.history
         record = {"epoch": epoch, **{k: h[k][-1] for k in h}}
+        if epoch in self.session.partial_epochs:   # stopped inside the epoch: its numbers are of these batches
+            record["batches"], record["steps"] = self.session.partial_epochs[epoch]
         val = record["val_accuracy"] if not math.isnan(record["val_accuracy"]) else record["accuracy"]
         is_best = val > self._best
         self._best = max(self._best, val)
@@ -401,4 +403,6 @@ def epoch_line(event: EpochResult, total: int) -> str:
     if not np.isnan(event.val_loss):
         parts += [f"val_loss {event.val_loss:.4f}", f"val_acc {event.val_accuracy:.4f}"]
     parts.append(f"{event.seconds:.1f} s")
+    if event.partial:
+        parts.append(f"(stopped: {event.batches} of {event.steps} batches)")
     return "  ".join(parts)

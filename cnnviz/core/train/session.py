@@ -52,6 +52,7 @@ class TrainingSession:
         self.on_epoch_end = on_epoch_end
         self.history: dict[str, list[float]] = {k: list((history or {}).get(k, [])) for k in HISTORY_KEYS}
         self.batch_losses: list[float] = []   # every batch's running loss, for the smoothed curve
+        self.partial_epochs: dict[int, tuple[int, int]] = {}   # epoch -> (batches trained, batches per epoch)
         self._stop = threading.Event()
         # A model resumed from a checkpoint keeps its optimizer state (Adam's moments) instead of recompiling.
         self._compiled = already_compiled and getattr(model, "optimizer", None) is not None
@@ -231,12 +232,14 @@ class _MonitorMixin:
         self._epoch = epoch
         self._t_epoch = self._t_last = time.perf_counter()
         self._images = 0
+        self._batches = 0
         self._check_stop()
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
         loss = float(logs.get("loss", float("nan")))
         self._images = min((batch + 1) * self.session.config.batch_size, self.session.data.train_count)
+        self._batches = batch + 1
         if not math.isfinite(loss):
             self.diverged = True
             self.bad_loss, self.bad_epoch, self.bad_batch = loss, self._epoch, batch + 1
@@ -272,9 +275,12 @@ class _MonitorMixin:
                   "val_accuracy": float(logs.get("val_accuracy", float("nan"))), "seconds": seconds}
         for key in HISTORY_KEYS:
             self.session.history[key].append(values[key])
+        batches = getattr(self, "_batches", self.steps)
+        if batches < self.steps:   # a Stop inside the epoch: Keras still ends it; say it saw only part of the data
+            self.session.partial_epochs[epoch] = (batches, self.steps)
         self.session.last_good_weights = [w.copy() for w in self.model.get_weights()]
         if self.session.on_epoch_end is not None:
             self.session.on_epoch_end(epoch, self.model)
         self.session.emit(EpochResult(epoch, values["loss"], values["accuracy"], values["val_loss"],
-                                      values["val_accuracy"], seconds))
+                                      values["val_accuracy"], seconds, batches, self.steps))
         self._check_stop()

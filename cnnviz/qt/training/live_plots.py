@@ -73,7 +73,6 @@ def _plot(title: str, xlabel: str, ylabel: str) -> pg.PlotWidget:
     plot.setLabel("left", ylabel)
     plot.setLabel("bottom", xlabel)
     plot.setMenuEnabled(False)
-    plot.getViewBox().setMouseEnabled(x=False, y=False)
     plot.hideButtons()
     plot.getAxis("left").enableAutoSIPrefix(False)
     return widget
@@ -91,12 +90,18 @@ class LivePlots(QWidget):
         self.batch_widget = _plot("Loss per batch", "epochs of data", "loss")
         self.loss_widget = _plot("Loss", "epoch", "loss")
         self.acc_widget = _plot("Accuracy", "epoch", "accuracy")
-        self.batch_widget.setToolTip("Loss after each batch (thin) and its moving average (thick): it should fall")
-        self.loss_widget.setToolTip("Loss per epoch: training images (circles), validation images (squares)")
-        self.acc_widget.setToolTip("Share classified right per epoch: training (circles), validation (squares)")
+        self.batch_widget.setToolTip("Loss after each batch (thin) and its moving average (thick): it should fall. "
+                                     "Drag to pan, wheel to zoom, double-click to see it all again")
+        self.loss_widget.setToolTip("Loss per epoch: training images (circles), validation images (squares); a "
+                                    "hollow point is an epoch a Stop cut short")
+        self.acc_widget.setToolTip("Share classified right per epoch: training (circles), validation (squares); a "
+                                   "hollow point is an epoch a Stop cut short")
         self.batch_plot = self.batch_widget.getPlotItem()
         self.loss_plot = self.loss_widget.getPlotItem()
         self.acc_plot = self.acc_widget.getPlotItem()
+        self._user_range = False   # the user panned or zoomed the batch plot: leave its range alone
+        self.batch_plot.getViewBox().sigRangeChangedManually.connect(self._on_batch_range_changed_manually)
+        self.batch_widget.mouseDoubleClickEvent = self._on_batch_double_clicked
         for plot, offset in ((self.batch_plot, (-6, 6)), (self.loss_plot, (-6, 6)), (self.acc_plot, (-6, -6))):
             plot.addLegend(offset=offset, labelTextSize="8pt", verSpacing=-6)  # where the curves are not
         self.raw_curve = self.batch_plot.plot(pen=pg.mkPen(RAW_COLOR, width=1), name="per batch")
@@ -123,9 +128,12 @@ class LivePlots(QWidget):
         """Forget every curve (a new model is trained)."""
         self.tracker = BatchLossTracker()
         self.epochs: list[int] = []
+        self.partial: list[bool] = []   # per epoch: cut short by a Stop
         self.history: dict[str, list[float]] = {k: [] for k in self.curves}
         self._x_end = 1.0
         self._y_top = 0.0
+        self._applied: tuple[float, float] | None = None   # the batch plot's range as last set
+        self._user_range = False
         self._batch_dirty = self._epoch_dirty = True
         self._redraw()
 
@@ -133,6 +141,7 @@ class LivePlots(QWidget):
         """Show per-epoch curves from a session's history."""
         self.history = {k: list(history.get(k, [])) for k in self.curves}
         self.epochs = list(range(1, len(self.history["loss"]) + 1))
+        self.partial = [False] * len(self.epochs)
         self._epoch_dirty = True
 
     # --- slots for the training runner -------------------------------------------------------------
@@ -140,7 +149,9 @@ class LivePlots(QWidget):
     def on_training_started(self, event: TrainingStarted) -> None:
         self.tracker.new_run()
         done = self.tracker.x[-1] if self.tracker.x else 0.0
-        self._x_end = max(1.0, done + event.epochs)
+        self._x_end = max(1.0, done + event.epochs)   # Train more: the x axis grows to the new run's end
+        self._user_range = False
+        self._batch_dirty = True
         self._timer.start()
 
     @Slot(object)
@@ -160,9 +171,21 @@ class LivePlots(QWidget):
     @Slot(object)
     def on_epoch_finished(self, event: EpochResult) -> None:
         self.epochs.append(event.epoch + 1)
+        self.partial.append(bool(getattr(event, "partial", False)))
         for key in self.curves:
             self.history[key].append(getattr(event, key))
         self._epoch_dirty = True
+
+    def _on_batch_range_changed_manually(self, *_) -> None:
+        self._user_range = True
+
+    def _on_batch_double_clicked(self, event) -> None:
+        """Double-click: back to the whole run after panning or zooming."""
+        self._user_range = False
+        self._applied = None
+        self._batch_dirty = True
+        self._redraw()
+        event.accept()
 
     @Slot()
     def _on_timer_timeout(self) -> None:
@@ -180,18 +203,23 @@ class LivePlots(QWidget):
             t = self.tracker
             self.raw_curve.setData(t.x, t.loss)
             self.ema_curve.setData(t.x, t.ema)
-            x_end = max(self._x_end, t.x[-1] if t.x else 0.0)
+            self._x_end = max(self._x_end, t.x[-1] if t.x else 0.0)
             top = max(t.loss, default=1.0)
-            if top > self._y_top or x_end != self._x_end or not t.x:
+            if top > self._y_top or not t.x:
                 self._y_top = max(top * 1.08, 1e-3)
-                self._x_end = x_end
-                self.batch_plot.setRange(xRange=(0, x_end), yRange=(0, self._y_top), padding=0.02)
+            wanted = (self._x_end, self._y_top)
+            if wanted != self._applied and not self._user_range:   # only when it changed: repaints stay cheap
+                self._applied = wanted
+                self.batch_plot.setRange(xRange=(0, self._x_end), yRange=(0, self._y_top), padding=0.02)
         if self._epoch_dirty:
             self._epoch_dirty = False
             for key, curve in self.curves.items():
                 values = self.history[key]
                 if any(v == v for v in values):   # no validation set: an all-NaN curve stays empty
-                    curve.setData(self.epochs, values)
+                    color = VAL_COLOR if key.startswith("val_") else TRAIN_COLOR
+                    brushes = [pg.mkBrush(None) if cut else pg.mkBrush(color) for cut in self.partial]   # hollow
+                    pens = [pg.mkPen(color, width=1.5) if cut else pg.mkPen(None) for cut in self.partial]
+                    curve.setData(self.epochs, values, symbolBrush=brushes, symbolPen=pens)
                 else:
                     curve.setData([], [])
             top = max(1, len(self.epochs))
