@@ -44,7 +44,7 @@ def _placeholder(text: str) -> QWidget:
     label = QLabel(text)
     label.setAlignment(Qt.AlignmentFlag.AlignCenter)
     label.setWordWrap(True)
-    label.setStyleSheet("color: #777; font-size: 14pt")
+    label.setStyleSheet("color: #5c5c5c; font-size: 14pt")
     return label
 
 
@@ -274,7 +274,7 @@ class MainWindow(QMainWindow):
             self.model_status.setText(f"<span style='color:#c62828'>✗ {n} problem{'s' if n > 1 else ''}</span>")
             self.model_status.setToolTip("\n".join(p.message for p in problems))
         else:
-            self.model_status.setText(f"<span style='color:#2e7d32'>✓ ready to train</span> · "
+            self.model_status.setText(f"<span style='color:#256b29'>✓ ready to train</span> · "
                                       f"{report.total_params:,} parameters")
             self.model_status.setToolTip("")
 

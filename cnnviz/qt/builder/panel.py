@@ -222,7 +222,7 @@ class BuilderPanel(QWidget):
         tips = QLabel("Tips: hover a shape or a parameter count in the summary to see its formula. "
                       "Drag layers to reorder them. Every edit can be undone (Ctrl+Z).")
         tips.setWordWrap(True)
-        tips.setStyleSheet("color: #777")
+        tips.setStyleSheet("color: #5c5c5c")
         layout.addWidget(tips)
         # Fifteen kinds and the tips are taller than a small screen allows: the palette scrolls instead of
         # raising the window's minimum height.

@@ -20,9 +20,9 @@ FAMILY_COLORS = {
 
 ERROR_COLOR = QColor("#c62828")
 ERROR_BACKGROUND = QColor("#fde2e2")
-OK_COLOR = QColor("#2e7d32")
+OK_COLOR = QColor("#256b29")
 INCOMPLETE_COLOR = QColor("#9a5b00")   # a model not finished yet (no classifier head): amber, not an error
-MUTED_COLOR = QColor("#777777")
+MUTED_COLOR = QColor("#5c5c5c")
 
 
 def kind_color(kind: str) -> QColor:

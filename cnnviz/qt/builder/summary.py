@@ -169,7 +169,7 @@ class SummaryPanel(QWidget):
                 ("Non-trainable params", report.non_trainable_params)]
         cells = "".join(f"<tr><td>{label}:&nbsp;&nbsp;</td><td align='right'><b>{n:,}</b></td>"
                         f"<td>&nbsp;({format_bytes(n)})</td></tr>" for label, n in rows)
-        note = "" if ok else "<tr><td colspan=3 style='color:#777'>(layers up to the first error)</td></tr>"
+        note = "" if ok else "<tr><td colspan=3 style='color:#5c5c5c'>(layers up to the first error)</td></tr>"
         self.totals_label.setText(f"<table>{cells}{note}</table>")
         problems = self.document.problems
         if not problems:

@@ -256,9 +256,9 @@ class DrawPanel(QWidget):
         elif self._active is not None:
             text = f"Model: {self._active.title}"
             if self.loader.busy():
-                text += " <span style='color:#777'>(preparing another…)</span>"
+                text += " <span style='color:#5c5c5c'>(preparing another…)</span>"
         elif self.loader.busy():
-            text = "Loading the digit model… <span style='color:#777'>(you can draw meanwhile)</span>"
+            text = "Loading the digit model… <span style='color:#5c5c5c'>(you can draw meanwhile)</span>"
         else:
             text = "No model loaded."
         if self._note and override is None:

@@ -12,7 +12,7 @@ from .drawing import gray_to_qimage
 
 BAR = QColor("#9ecae1")
 TOP_BAR = QColor("#0072b2")
-MUTED = "#777777"
+MUTED = "#5c5c5c"
 THUMB = 76
 
 

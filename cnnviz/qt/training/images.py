@@ -69,7 +69,7 @@ class ThumbnailStrip(QWidget):
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
         p = QPainter(self)
         if not self._items:
-            p.setPen(QColor("#777777"))
+            p.setPen(QColor("#5c5c5c"))
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.placeholder)
             return
         step_x = max(self.cell + 4, self.width() // self.columns)
