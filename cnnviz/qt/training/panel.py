@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSpinBox,
-                               QSplitter, QVBoxLayout, QWidget)
+                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from cnnviz.core.data.choice import DataChoice
 from cnnviz.core.model.shapes import classifier_problems, infer_shapes
@@ -21,6 +21,7 @@ from cnnviz.core.train.events import BatchProgress, EpochResult, TrainingFinishe
 
 from ..workers import RunOutcome, TrainingJob, TrainingRunner
 from .export import save_history_csv, save_widget_png
+from .learning_view import LearningView
 from .live_plots import LivePlots
 from .results import ResultsView
 from .setup_form import SetupForm
@@ -114,6 +115,14 @@ class TrainingPanel(QWidget):
         self.plots = LivePlots()
         self.results = ResultsView()
         self.results.inspect_requested.connect(self.inspect_requested)
+        self.learning = LearningView()   # "watch it learn": recorded on the training thread at each epoch's end
+        self.learning.inspect_requested.connect(self.inspect_requested)
+        self.plot_tabs = QTabWidget()
+        self.plot_tabs.setDocumentMode(True)
+        self.plot_tabs.addTab(self.plots, "Curves")
+        self.plot_tabs.addTab(self.learning, "Watch it learn")
+        self.plot_tabs.setTabToolTip(1, "After every epoch: where the network puts the test images (PCA of its "
+                                        "last hidden layer) and how each layer's weights are spread")
 
         controls = QHBoxLayout()
         for w in (self.train_button, self.stop_button, self.more_button, self.more_spin):
@@ -131,7 +140,7 @@ class TrainingPanel(QWidget):
         rl.addWidget(self.progress_label)
         rl.addWidget(self.message)
         vsplit = QSplitter(Qt.Orientation.Vertical)
-        vsplit.addWidget(self.plots)
+        vsplit.addWidget(self.plot_tabs)
         vsplit.addWidget(self.results)
         vsplit.setStretchFactor(0, 1)
         vsplit.setStretchFactor(1, 1)
@@ -255,6 +264,7 @@ class TrainingPanel(QWidget):
                           loaded=self.form.data_box.loaded_data())
         self.plots.clear()
         self.results.clear()
+        self.learning.begin_run(self.form.dataset)
         self._session = self._snapshots = self._run_folder = None
         self._show_message("Building the model (the first time also loads TensorFlow)…", "info")
         self.runner.start(job)
@@ -326,6 +336,7 @@ class TrainingPanel(QWidget):
     @Slot(object, object)
     def _on_runner_session_ready(self, session, snapshots) -> None:
         self._session, self._snapshots = session, snapshots
+        self.learning.attach(session)
 
     @Slot(str)
     def _on_runner_run_folder_ready(self, path: str) -> None:
