@@ -262,9 +262,14 @@ def cmd_train(args: argparse.Namespace) -> int:
                   f"{event.steps_per_epoch} batches per epoch", file=sys.stderr)
         elif isinstance(event, BatchProgress) and tty:
             bar = int(30 * event.batch / event.steps)
+            # event.eta_s is the whole run's; this epoch's share of the batches left is its ETA
+            left = event.steps - event.batch + event.steps * max(total[0] - event.epoch - 1, 0)
+            minutes, seconds = divmod(round(event.eta_s * (event.steps - event.batch) / left if left else 0), 60)
+            eta = (f"{minutes // 60}:{minutes % 60:02d}:{seconds:02d}" if minutes >= 60 else
+                   f"{minutes}:{seconds:02d}")
             print(f"\repoch {event.epoch + 1}/{total[0]} [{'=' * bar}{' ' * (30 - bar)}] {event.batch}/{event.steps} "
-                  f"loss {event.loss:.4f} acc {event.accuracy:.4f} {event.images_per_s:.0f} img/s", end="",
-                  file=sys.stderr, flush=True)
+                  f"loss {event.loss:.4f} acc {event.accuracy:.4f} {event.images_per_s:.0f} img/s ETA {eta}  ",
+                  end="", file=sys.stderr, flush=True)
         elif isinstance(event, EpochResult):
             print(("\r" if tty else "") + epoch_line(event, total[0]), file=sys.stderr, flush=True)
 
