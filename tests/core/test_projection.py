@@ -17,9 +17,10 @@ from cnnviz.core.train.session import TrainingSession
 L = LayerSpec.make
 
 
-def test_pca_matches_eigendecomposition_of_the_covariance_up_to_sign():
+@pytest.mark.parametrize("n, d", [(200, 6), (40, 90)])   # more images than features, and fewer
+def test_pca_matches_eigendecomposition_of_the_covariance_up_to_sign(n, d):
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(200, 6)) @ rng.normal(size=(6, 6)) + rng.normal(size=6)
+    x = rng.normal(size=(n, d)) @ rng.normal(size=(d, d)) + rng.normal(size=d)
     res = pca(x, 2)
     cov = np.cov(x, rowvar=False)
     vals, vecs = np.linalg.eigh(cov)
@@ -35,6 +36,9 @@ def test_pca_matches_eigendecomposition_of_the_covariance_up_to_sign():
     # sign convention: largest loading positive, and a previous epoch's components win over it
     for i in range(2):
         assert res.components[i][np.argmax(np.abs(res.components[i]))] > 0
+    _, sv, vt = np.linalg.svd(x - x.mean(0), full_matrices=False)   # and the SVD of the centred data agrees
+    np.testing.assert_allclose(res.explained_variance, sv[:2] ** 2 / (n - 1), rtol=1e-9)
+    np.testing.assert_allclose(np.abs(res.components), np.abs(vt[:2]), atol=1e-8)
     flipped = pca(x, 2, previous=-res.components)
     np.testing.assert_allclose(flipped.points, -res.points, atol=1e-9)
 

@@ -3,7 +3,7 @@ projected to 2D, once per epoch ("watch it learn").
 
 The features are the output of the layer just before the model's output layer (a sub-model ``input -> that
 layer``, built once per model as :mod:`cnnviz.core.explain.scores` builds its sub-models), flattened to one vector
-per image. PCA is numpy's SVD of the centred features; each component's sign is fixed (aligned with the previous
+per image. PCA takes the centred features' top singular vectors (numpy, no scikit-learn); each component's sign is fixed (aligned with the previous
 epoch's component when there is one, else its largest loading is positive) so that the cloud does not mirror
 from one epoch to the next for no reason. t-SNE and UMAP run only when scikit-learn / umap-learn are installed
 (optional; :func:`available_methods` says which). Qt-free; the recorder runs on the training thread.
@@ -35,7 +35,8 @@ class PcaResult:
 
 
 def pca(features, k: int = 2, previous: np.ndarray | None = None) -> PcaResult:
-    """PCA of ``features`` (n, d) to ``k`` dimensions by numpy's SVD of the centred data.
+    """PCA of ``features`` (n, d) to ``k`` dimensions: the top right singular vectors of the centred data, from
+    the eigendecomposition of its Gram matrix.
 
     Signs: with ``previous`` (a (k, d) array of components, e.g. last epoch's) each component points the way
     its predecessor did (positive dot product); otherwise its largest-magnitude loading is positive. Fewer than
@@ -51,12 +52,27 @@ def pca(features, k: int = 2, previous: np.ndarray | None = None) -> PcaResult:
         raise ExplainError("the activations hold NaN or infinite values (has training diverged?)")
     mean = x.mean(axis=0)
     xc = x - mean
-    _, s, vt = np.linalg.svd(xc, full_matrices=False)
-    m = min(k, vt.shape[0])
+    # The eigendecomposition of the smaller Gram matrix (d x d, or n x n for n < d) gives the right singular
+    # vectors of xc: ten times faster than an SVD of xc itself for 300 images x 1024 features.
+    if d <= n:
+        w, v = np.linalg.eigh(xc.T @ xc)
+        order = np.argsort(w)[::-1][:k]
+        top = np.clip(w[order], 0.0, None)
+        vt = v[:, order].T
+    else:
+        w, u = np.linalg.eigh(xc @ xc.T)
+        order = np.argsort(w)[::-1][:k]
+        top = np.clip(w[order], 0.0, None)
+        vt = (xc.T @ u[:, order]).T
+        norms = np.linalg.norm(vt, axis=1, keepdims=True)
+        vt = np.divide(vt, norms, out=np.zeros_like(vt), where=norms > 0)
+    total_ss = float((xc ** 2).sum())
+    keep = top > 1e-12 * max(total_ss, 1e-300)
+    m = int(keep.sum())
     comps = np.zeros((k, d))
     comps[:m] = vt[:m]
     var = np.zeros(k)
-    var[:m] = s[:m] ** 2 / (n - 1)
+    var[:m] = top[:m] / (n - 1)
     for i in range(m):
         ref = None
         if previous is not None and np.shape(previous) == (k, d):
@@ -65,7 +81,7 @@ def pca(features, k: int = 2, previous: np.ndarray | None = None) -> PcaResult:
             ref = float(comps[i, int(np.argmax(np.abs(comps[i])))])
         if ref < 0:
             comps[i] = -comps[i]
-    total = float((s ** 2).sum() / (n - 1))
+    total = total_ss / (n - 1)
     ratio = var / total if total > 0 else np.zeros(k)
     return PcaResult(xc @ comps.T, comps, mean, var, ratio)
 
@@ -122,11 +138,20 @@ def feature_model(model, layer=None):
     return keras.Model(model.inputs[0], layer.output, name=f"to_{layer.name}_features")
 
 
+def compiled(sub):
+    """``sub`` as one compiled function (``training=False``): a third of an eager call's time on the CPU."""
+    import tensorflow as tf
+
+    return tf.function(lambda x: sub(x, training=False), reduce_retracing=True)
+
+
 def features_of(sub, images, batch_size: int = 256) -> np.ndarray:
-    """``sub``'s output for ``images`` (float32 NHWC), flattened to (n, d) float32, in batches."""
+    """``sub``'s output for ``images`` (float32 NHWC), flattened to (n, d) float32, in batches. ``sub``: a
+    keras Model or a callable of one batch (e.g. :func:`compiled`)."""
     parts = []
+    call = sub if not hasattr(sub, "layers") else (lambda x: sub(x, training=False))
     for i in range(0, len(images), batch_size):
-        out = sub(images[i:i + batch_size], training=False)
+        out = call(images[i:i + batch_size])
         parts.append(np.asarray(out, dtype=np.float32).reshape(len(images[i:i + batch_size]), -1))
     return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
 
@@ -222,6 +247,6 @@ class ProjectionRecorder:
         if tuple(self.images.shape[1:]) != shape:
             raise ExplainError(f"the test images are {self.images.shape[1:]} but the model expects {shape}")
         layer = penultimate_layer(model)
-        self._probe = (model, layer, feature_model(model, layer))
+        self._probe = (model, layer, compiled(feature_model(model, layer)))
         self._components = None
         return self._probe

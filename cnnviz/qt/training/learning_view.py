@@ -23,7 +23,7 @@ from cnnviz.core.errors import UserError
 # Okabe-Ito and Tableau colours: ten classes told apart, also by most colour-blind viewers
 CLASS_COLORS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000",
                 "#8c564b", "#7f7f7f")
-DEFAULT_IMAGES = 500
+DEFAULT_IMAGES = 300   # enough to see the classes part; cheap next to an epoch (benchmarks/learning_overhead.py)
 HIST_NOW = "#0072b2"
 HIST_START = (120, 120, 120)
 
