@@ -365,12 +365,24 @@ def _sentinel(spec):
     return tf.fill(spec.shape, tf.constant(-1, spec.dtype))   # a label of -1 (and, for training, a seed)
 
 
+EVAL_CACHE_BYTES = 1 << 30   # an evaluation split's decoded images are kept in memory when they take less
+
+
+def eval_cache_fits(count: int, image_size: tuple[int, int] = IMAGE_SIZE) -> bool:
+    """Whether ``count`` decoded, resized evaluation images (float32 HxWx3) fit :data:`EVAL_CACHE_BYTES`
+    (64x64: 21,845 images, so CelebA's whole valid or test split, 19,867 / 19,962 images, ~1 GB each)."""
+    return 0 < count * image_size[0] * image_size[1] * 3 * 4 < EVAL_CACHE_BYTES
+
+
 def make_pipeline(paths: np.ndarray, labels: np.ndarray, *, train: bool, seed: int = 1,
                   batch_size: int | None = None):
     """A tf.data pipeline of (image float32 (64, 64, 3) 0..1, label int64) from file paths and 0/1 labels.
 
+    Files are read, decoded and resized on every core (``num_parallel_calls=AUTOTUNE``), and batches are prefetched.
     ``train``: reshuffled every epoch (``seed``) and augmented with :func:`train_transform` (fresh random
-    crops and flips every epoch, reproducible from ``seed``); else :func:`eval_transform`, in file order.
+    crops and flips every epoch, reproducible from ``seed``); else :func:`eval_transform`, in file order, and
+    cached in memory after the first complete pass when they fit (:func:`eval_cache_fits`): a run's validation
+    then decodes each image once, not once per epoch.
     ``batch_size`` None: unbatched elements. A file that cannot be decoded stops it with an InvalidArgumentError
     naming the file (:func:`_named_decoding`).
     """
@@ -386,6 +398,8 @@ def make_pipeline(paths: np.ndarray, labels: np.ndarray, *, train: bool, seed: i
         ds = _named_decoding(ds, lambda image, s: train_transform(image, s))
     else:
         ds = _named_decoding(ds, lambda image: eval_transform(image))
+        if eval_cache_fits(len(paths)):
+            ds = ds.cache()   # decoded and resized once: later epochs' validation reads memory, not JPEGs
     if batch_size:
         ds = ds.batch(batch_size)
     return ds.prefetch(tf.data.AUTOTUNE)
