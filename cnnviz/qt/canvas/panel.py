@@ -21,6 +21,7 @@ from cnnviz.core.model.pretrained import digit_model_problem
 
 from ..state import AppState, CurrentModel
 from .drawing import BRUSH_RANGE, DEFAULT_BRUSH, DrawingCanvas
+from .fragility_view import FragilityView
 from .model_loader import ModelLoader, ReadyModel
 from .prediction_view import MUTED, ProbabilityBars, StepStrip, TopClassView
 
@@ -150,10 +151,15 @@ class DrawPanel(QWidget):
         right.addWidget(self.strip)
         right.addLayout(bottom)
 
-        layout = QHBoxLayout(self)
-        layout.addLayout(left, 5)
-        layout.addSpacing(8)
-        layout.addLayout(right, 6)
+        columns = QHBoxLayout()
+        columns.addLayout(left, 5)
+        columns.addSpacing(8)
+        columns.addLayout(right, 6)
+        # FGSM and int8 quantization of the drawing; their TensorFlow work runs on the app's lane
+        self.fragility = FragilityView(self.state.background.tf)
+        layout = QVBoxLayout(self)
+        layout.addLayout(columns, 1)
+        layout.addWidget(self.fragility)
 
     # ------------------------------------------------------------------ public API
     def set_model(self, model, class_names=None, title: str | None = None) -> None:
@@ -215,6 +221,8 @@ class DrawPanel(QWidget):
         t2 = time.perf_counter()
         self._result, self._probabilities = result, probabilities
         self._show_prediction(result, probabilities, (t1 - t0) * 1e3, (t2 - t1) * 1e3)
+        self.fragility.set_drawing(None if result.empty or self._active is None else result.model_input(),
+                                   self._active)
         self.prediction_changed.emit(probabilities)
         return result
 
@@ -246,6 +254,7 @@ class DrawPanel(QWidget):
     def shutdown(self, timeout_ms: int = 60000) -> bool:
         """Stop the live-update timer and background loading (the lanes too, when this panel made them)."""
         self._timer.stop()
+        self.fragility.shutdown()
         ok = self.loader.shutdown(timeout_ms)
         return self.state.shutdown_own_background(timeout_ms) and ok
 
