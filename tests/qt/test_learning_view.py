@@ -81,6 +81,7 @@ def test_projection_fills_each_epoch_and_a_click_inspects_the_image(qtbot, panel
         np.testing.assert_array_equal(view.hist_start.xData, h.edges)
         assert name in view.hist_plot.titleLabel.text
     view.grab().save("/tmp/learning_view.png")
+    panel.grab().save("/tmp/learning_panel.png")
 
 
 def test_unticked_records_nothing(qtbot, panel, app_runs):

@@ -180,13 +180,15 @@ class LearningView(QWidget):
                 _previous(epoch, model)
             if not self._live:
                 return
-            try:
+            try:   # never let a view break the training run: say what went wrong instead
                 hists.record(epoch, model)
                 recorder.record(epoch, model)
-            except UserError as exc:
-                relay.failed.emit(str(exc))
-                return
-            relay.recorded.emit(epoch + 1)
+                relay.recorded.emit(epoch + 1)
+            except Exception as exc:  # noqa: BLE001
+                try:
+                    relay.failed.emit(str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}")
+                except RuntimeError:   # the view is gone (the app is closing)
+                    pass
 
         session.on_epoch_end = on_epoch_end
 
