@@ -153,7 +153,7 @@ def test_a_damaged_line_gets_the_line_by_line_readers_message(tmp_path, case):
 
 @pytest.fixture(scope="module")
 def full_size(tmp_path_factory):
-    """A CelebA-shaped index of 202,599 lines (CelebA's split sizes), images absent but 40 (for select)."""
+    """A CelebA-shaped index of 202,599 lines (CelebA's split sizes), no images."""
     import sys
     from pathlib import Path
 
@@ -207,3 +207,46 @@ def test_choosing_a_few_images_of_a_large_folder_checks_only_those(tmp_path):
     os.symlink(outside, images / "000033.jpg")
     with pytest.raises(CelebAError, match=r"000033.jpg is a link leading outside"):
         select(index, train_limit=2, valid_limit=2, test_limit=2)
+
+
+def _write_csv(root, rows, partition):
+    """Kaggle's variant: list_attr_celeba.csv ("image_id,5_o_Clock_Shadow,...") and list_eval_partition.csv."""
+    (root / "img_align_celeba").mkdir(parents=True, exist_ok=True)
+    names = [f"{i + 1:06d}.jpg" for i in range(len(rows))]
+    lines = ["image_id," + ",".join(CELEBA_ATTRIBUTES)]
+    lines += [name + "," + ",".join(str(v) for v in row) for name, row in zip(names, rows)]
+    (root / "list_attr_celeba.csv").write_text("\n".join(lines) + "\n")
+    (root / "list_eval_partition.csv").write_text("image_id,partition\n" + "".join(
+        f"{n},{p}\n" for n, p in zip(names, partition)))
+
+
+@pytest.mark.parametrize("change", [None, "space-after-comma", "empty-field", "three-values"])
+def test_kaggles_csv_variant_reads_the_same_both_ways(tmp_path, monkeypatch, change):
+    root = tmp_path / "kaggle"
+    _write_csv(root, ROWS, PARTITION)
+    attr = root / "list_attr_celeba.csv"
+    lines = attr.read_text().split("\n")
+    if change == "space-after-comma":   # the CSV reader strips it: still fine
+        lines[3] = lines[3].replace(",", ", ", 2)
+    elif change == "empty-field":
+        name, _first, *rest = lines[3].split(",")
+        lines[3] = ",".join([name, "", *rest, "1"])   # 42 fields, one empty: 41 if the commas were spaces
+    elif change == "three-values":
+        lines[3] = lines[3][:-2] + "3"
+    attr.write_text("\n".join(lines))
+    used = _fast_used(monkeypatch)
+    try:
+        fast = read_index(root)
+    except CelebAError as exc:
+        fast = str(exc)
+    try:
+        slow = _slow(root)
+    except CelebAError as exc:
+        slow = str(exc)
+    if change is None:
+        assert used == {"attr": 1, "partition": 1}
+    if isinstance(slow, str):
+        assert fast == slow and "list_attr_celeba.csv line 4" in fast, fast
+    else:
+        _same(fast, slow)
+        np.testing.assert_array_equal(fast.attributes, ROWS == 1)

@@ -299,17 +299,34 @@ def _fast_names(b: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarr
     return np.asarray(names)
 
 
+def _csv_as_spaces(data: bytes) -> bytes | None:
+    """Kaggle's CSV variant with its commas as spaces, when that splits it exactly as the CSV reader does (no
+    spaces or tabs anywhere, no empty field); None otherwise."""
+    if (b" " in data or b"\t" in data or b",," in data or b",\n" in data or b"\n," in data or b",\r" in data
+            or data.startswith(b",")):
+        return None
+    return data.replace(b",", b" ")
+
+
 def _read_attributes_fast(path: Path, progress: Progress | None):
-    """:func:`_read_attributes` for a well-formed .txt file, vectorised (under half a second for 202,599 lines);
-    None for anything it is not sure of, which the line-by-line reader then reads (and names the problem)."""
+    """:func:`_read_attributes` for a well-formed file, vectorised (0.3-0.5 s for 202,599 lines); None for anything
+    it is not sure of, which the line-by-line reader then reads (and names the problem)."""
     data = _read_bytes(path)
+    csv = path.suffix == ".csv"
+    if csv:   # "image_id,5_o_Clock_Shadow,...", no count line
+        data = _csv_as_spaces(data)
+        if data is None:
+            return None
     first_end = data.find(b"\n")
-    second_end = data.find(b"\n", first_end + 1)
+    second_end = first_end if csv else data.find(b"\n", first_end + 1)
     if first_end < 0 or second_end < 0:
         return None
     try:
-        declared = int(data[:first_end].decode("ascii").strip())
-        names = data[first_end + 1:second_end].decode("ascii").split()
+        if csv:
+            names = data[:first_end].decode("ascii").split()[1:]
+        else:
+            declared = int(data[:first_end].decode("ascii").strip())
+            names = data[first_end + 1:second_end].decode("ascii").split()
     except (UnicodeDecodeError, ValueError):
         return None
     if not names or len(set(names)) != len(names):
@@ -318,7 +335,7 @@ def _read_attributes_fast(path: Path, progress: Progress | None):
     fixed = _fixed_layout(data, second_end + 1, width)
     if fixed is not None:
         chars, spans = fixed
-        if len(chars) != declared:
+        if not csv and len(chars) != declared:
             return None
         starts = np.array([s for s, _ in spans[1:]])
         step = int(starts[1] - starts[0]) if len(starts) > 1 else 1
@@ -340,7 +357,7 @@ def _read_attributes_fast(path: Path, progress: Progress | None):
         return None
     b, starts, ends = tokens
     rows = len(starts) // width
-    if rows != declared:
+    if not csv and rows != declared:
         return None
     lengths = ends - starts
     first = b[starts]
@@ -357,10 +374,9 @@ def _read_attributes_fast(path: Path, progress: Progress | None):
 
 
 def _read_attributes(path: Path, progress: Progress | None):
-    if path.suffix != ".csv":
-        fast = _read_attributes_fast(path, progress)
-        if fast is not None:
-            return fast
+    fast = _read_attributes_fast(path, progress)
+    if fast is not None:
+        return fast
     lines = _read_lines(path)
     csv = path.suffix == ".csv"
     split = (lambda s: [f.strip() for f in s.split(",")]) if csv else str.split
@@ -421,10 +437,16 @@ def _read_attributes(path: Path, progress: Progress | None):
 
 
 def _read_partition_fast(path: Path, filenames: np.ndarray) -> np.ndarray | None:
-    """:func:`_read_partition` for a well-formed .txt file listing the images in the attribute file's order
+    """:func:`_read_partition` for a well-formed file listing the images in the attribute file's order
     (CelebA's own), vectorised; None otherwise (the line-by-line reader then reads it)."""
     data = _read_bytes(path)
-    fixed = _fixed_layout(data, 0, 2)
+    offset = 0
+    if path.suffix == ".csv":   # "image_id,partition" first
+        data = _csv_as_spaces(data)
+        if data is None or data.find(b"\n") < 0:
+            return None
+        offset = data.find(b"\n") + 1
+    fixed = _fixed_layout(data, offset, 2)
     if fixed is not None:
         chars, ((n0, n1), (v0, v1)) = fixed
         digits = chars[:, v0]
@@ -434,7 +456,7 @@ def _read_partition_fast(path: Path, filenames: np.ndarray) -> np.ndarray | None
         if names is None or not np.array_equal(names, filenames):
             return None
         return (digits - 48).astype(np.int8)
-    tokens = _fast_tokens(data, 2)
+    tokens = _fast_tokens(data[offset:], 2)
     if tokens is None:
         return None
     b, starts, ends = tokens
@@ -451,10 +473,9 @@ def _read_partition_fast(path: Path, filenames: np.ndarray) -> np.ndarray | None
 
 
 def _read_partition(path: Path, attr_file: Path, filenames: np.ndarray) -> np.ndarray:
-    if path.suffix != ".csv":
-        fast = _read_partition_fast(path, filenames)
-        if fast is not None:
-            return fast
+    fast = _read_partition_fast(path, filenames)
+    if fast is not None:
+        return fast
     lines = _read_lines(path)
     csv = path.suffix == ".csv"
     start = 1 if csv else 0
