@@ -145,7 +145,7 @@ def compiled(sub):
     return tf.function(lambda x: sub(x, training=False), reduce_retracing=True)
 
 
-def features_of(sub, images, batch_size: int = 256) -> np.ndarray:
+def features_of(sub, images, batch_size: int = 512) -> np.ndarray:
     """``sub``'s output for ``images`` (float32 NHWC), flattened to (n, d) float32, in batches. ``sub``: a
     keras Model or a callable of one batch (e.g. :func:`compiled`)."""
     parts = []
