@@ -151,15 +151,14 @@ class DrawPanel(QWidget):
         right.addWidget(self.strip)
         right.addLayout(bottom)
 
-        columns = QHBoxLayout()
-        columns.addLayout(left, 5)
-        columns.addSpacing(8)
-        columns.addLayout(right, 6)
-        # FGSM and int8 quantization of the drawing; their TensorFlow work runs on the app's lane
+        # FGSM and int8 quantization of the drawing, under the prediction; their TensorFlow work runs on the lane
         self.fragility = FragilityView(self.state.background.tf)
-        layout = QVBoxLayout(self)
-        layout.addLayout(columns, 1)
-        layout.addWidget(self.fragility)
+        right.addWidget(self.fragility)
+
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 5)
+        layout.addSpacing(8)
+        layout.addLayout(right, 6)
 
     # ------------------------------------------------------------------ public API
     def set_model(self, model, class_names=None, title: str | None = None) -> None:
