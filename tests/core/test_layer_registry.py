@@ -44,8 +44,8 @@ CASES: dict[str, list] = {
          lambda L: L.DepthwiseConv2D(3, depth_multiplier=2, dilation_rate=2, padding="same", use_bias=False)),
         ((11, 11, 3), dict(kernel_size=[3, 2], strides=2, dilation_rate=[2, 1], activation="linear"),
          lambda L: L.DepthwiseConv2D((3, 2), strides=2, dilation_rate=(2, 1))),  # Keras allows both here
-        ((8, 8, 4), dict(kernel_size=2, strides=[2, 1], depth_multiplier=3, activation="sigmoid"),
-         lambda L: L.DepthwiseConv2D(2, strides=(2, 1), depth_multiplier=3, activation="sigmoid")),
+        ((8, 8, 4), dict(kernel_size=2, strides=[2, 2], depth_multiplier=3, activation="sigmoid"),
+         lambda L: L.DepthwiseConv2D(2, strides=(2, 2), depth_multiplier=3, activation="sigmoid")),
     ],
     "SeparableConv2D": [
         ((9, 9, 3), dict(filters=4, kernel_size=3), lambda L: L.SeparableConv2D(4, 3, activation="relu")),
@@ -276,3 +276,17 @@ def test_relu_states_the_function_keras_computes(keras, params, text, points):
     layer = kind.build(settings, "relu")
     got = np.asarray(layer(np.array(list(points), dtype=np.float32)))
     np.testing.assert_allclose(got, list(points.values()), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("kind, extra", [("DepthwiseConv2D", {}), ("SeparableConv2D", {"filters": 4})])
+def test_depthwise_kinds_refuse_two_strides_most_tensorflow_builds_cannot_run(kind, extra):
+    """TensorFlow's depthwise kernel: 'Current implementation only supports equal length strides' (on this AMD
+    CPU the model failed at its first call; oneDNN builds on Intel accept it), so the builder says so up front."""
+    from cnnviz.core.model.shapes import infer_shapes
+
+    spec = ModelSpec((8, 8, 2), [LayerSpec.make(kind, "d", kernel_size=2, strides=[2, 1], **extra)])
+    problems = infer_shapes(spec).problems
+    assert [(p.layer, p.field) for p in problems] == [(0, "strides")]
+    assert "same stride for rows and columns (got 2x1)" in problems[0].message
+    ok = ModelSpec((8, 8, 2), [LayerSpec.make(kind, "d", kernel_size=2, strides=[2, 2], **extra)])
+    assert infer_shapes(ok).problems == []

@@ -40,7 +40,7 @@ def _linear_spec():
         LayerSpec.make("AveragePooling2D", "p1", pool_size=[2, 2], strides=[1, 2], padding="same"),
         LayerSpec.make("Conv2D", "c2", filters=2, kernel_size=[3, 3], dilation_rate=[2, 1], padding="valid",
                        activation="linear"),
-        LayerSpec.make("DepthwiseConv2D", "dw", kernel_size=[2, 3], strides=[1, 2], padding="same",
+        LayerSpec.make("DepthwiseConv2D", "dw", kernel_size=[2, 3], strides=[2, 2], padding="same",
                        activation="linear"),
     ]
     return ModelSpec((21, 19, 2), layers, name="linear_fields")

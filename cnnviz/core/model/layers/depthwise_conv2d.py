@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from cnnviz.core.model.layers.base import LayerOutput, Shape
 from cnnviz.core.model.layers.window import (ACTIVATION, DEPTH_MULTIPLIER, DILATION, KERNEL, PADDING, STRIDES,
-                                             USE_BIAS, ConvKind)
+                                             USE_BIAS, ConvKind, equal_strides)
 
 
 class DepthwiseConv2D(ConvKind):
@@ -21,6 +21,9 @@ class DepthwiseConv2D(ConvKind):
         dm = params["depth_multiplier"]
         mult = "" if dm == 1 else f" x{dm}"
         return f"DepthwiseConv2D{mult} {self.window_text(params)} {params['activation']}"
+
+    def check(self, params: dict) -> list[tuple[str, str]]:
+        return equal_strides(self.name, params)
 
     def output(self, params: dict, shape: Shape) -> LayerOutput:
         oh, ow, formula = self.window(params, shape)

@@ -116,6 +116,17 @@ def window_fault_fields(params: dict, shape: Shape | None, size_key: str, dilate
     return set()
 
 
+def equal_strides(kind: str, params: dict) -> list[tuple[str, str]]:
+    """TensorFlow's depthwise convolution (DepthwiseConv2D, and SeparableConv2D's first stage) takes one stride for
+    rows and columns on most CPUs ("Current implementation only supports equal length strides"); only some builds
+    (oneDNN on Intel CPUs) accept two, so a model with two would train on one computer and fail on the next."""
+    s = params["strides"]
+    if s[0] != s[1]:
+        return [("strides", f"{kind} needs the same stride for rows and columns (got {s[0]}x{s[1]}): TensorFlow's "
+                            "depthwise convolution supports only equal strides on most computers")]
+    return []
+
+
 class ConvKind(LayerKind):
     """What the convolution kinds share: kernel, strides, dilation, padding; marks its fields at shape errors."""
 
