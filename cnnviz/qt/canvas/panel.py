@@ -358,8 +358,19 @@ class DrawPanel(QWidget):
 
     @Slot(object)
     def _on_state_model_changed(self, current: CurrentModel | None) -> None:
+        from ..document_model import SOURCE as UNTRAINED_BUILD
+
         if current is None:
             self.set_model(None)
+        elif current.source == UNTRAINED_BUILD:
+            # the Builder's model before any training: its answers would be random, which teaches nothing here;
+            # the Draw tab keeps a model that reads digits and says whose answers these are
+            self._note = (f"“{current.name}” (the Builder's model) is not trained yet, so its answers would be "
+                          "random: these predictions are the shipped digit model's. Train the Builder's model in "
+                          "the Training tab to draw for it.")
+            if self._active is None or not self._active.shipped:
+                self.use_shipped_model(keep_note=True)
+            self._show_status()
         else:
             self.set_model(current.model, current.class_names)
 
