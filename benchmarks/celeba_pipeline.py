@@ -178,7 +178,7 @@ def main(argv=None) -> int:
             print(f"MISSED TARGET: the pipeline ({pipe:,.0f} images/s) is slower than training "
                   f"({train_rate:,.0f} images/s): it is the bottleneck")
             missed = 1
-        return missed
+        return 1 if missed else 0
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
