@@ -55,3 +55,23 @@ def test_a_pan_or_zoom_is_kept_while_training_until_a_double_click(qtbot):
     qtbot.mouseDClick(plots.batch_widget.viewport(), Qt.MouseButton.LeftButton)
     assert _x_range(plots)[1] >= 4 - 0.01            # the whole run again
     plots.on_training_finished()
+
+
+def test_the_epoch_plots_are_redrawn_in_separate_turns_and_none_is_lost(qtbot):
+    """At an epoch's end the GUI paints one epoch plot per turn of the event loop (a 10 ms timer can run between
+    them), and the last run's points all arrive; the left axes keep their width, so no second layout pass."""
+    from cnnviz.qt.training.live_plots import AXIS_WIDTH
+
+    plots = LivePlots()
+    qtbot.addWidget(plots)
+    plots.show()
+    plots.on_training_started(TrainingStarted(1, 0, 10, 100, 10))
+    _epoch(plots, 0, loss=0.25)
+    plots.on_training_finished()
+    assert list(plots.curves["loss"].getData()[1]) == [0.25]          # this turn: the loss plot
+    assert plots.curves["accuracy"].getData()[1] is None or len(plots.curves["accuracy"].getData()[1]) == 0
+    qtbot.waitUntil(lambda: plots.curves["accuracy"].getData()[1] is not None
+                    and list(plots.curves["accuracy"].getData()[1]) == [0.5], timeout=2000)   # the next turn
+    assert list(plots.curves["val_accuracy"].getData()[1]) == [0.5]
+    for plot in (plots.batch_plot, plots.loss_plot, plots.acc_plot):
+        assert plot.getAxis("left").width() == AXIS_WIDTH

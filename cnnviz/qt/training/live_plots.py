@@ -2,7 +2,9 @@
 epoch for the training and the validation set, side by side.
 
 Events only append to numpy-free Python lists; a timer redraws at most every 250 ms with ``setData`` on the
-existing curves (never rebuilding plot items); only the plots whose data changed are touched.
+existing curves (never rebuilding plot items); only the plots whose data changed are touched, and the two epoch
+plots are redrawn in separate turns of the event loop, so the GUI never paints all three in one go (an epoch's end
+would otherwise stall the GUI thread for the length of three paints while the worker saves the checkpoint).
 """
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ TRAIN_COLOR = "#0072b2"
 VAL_COLOR = "#e69f00"
 RAW_COLOR = (150, 150, 150, 140)
 REDRAW_MS = 250
+AXIS_WIDTH = 44
+EPOCH_PLOTS = ("loss", "accuracy")
 
 
 class BatchLossTracker:
@@ -75,6 +79,9 @@ def _plot(title: str, xlabel: str, ylabel: str) -> pg.PlotWidget:
     plot.setMenuEnabled(False)
     plot.hideButtons()
     plot.getAxis("left").enableAutoSIPrefix(False)
+    # A fixed width: the first epoch's tick labels would otherwise widen the axis, re-lay the plot out and paint
+    # it a second time in the same pass (~13 ms each on a software-rendered view).
+    plot.getAxis("left").setWidth(AXIS_WIDTH)
     return widget
 
 
@@ -122,6 +129,7 @@ class LivePlots(QWidget):
         self._timer = QTimer(self)
         self._timer.setInterval(REDRAW_MS)
         self._timer.timeout.connect(self._on_timer_timeout)   # runs only while a run is training
+        self._turn_pending = False
         self.clear()
 
     def clear(self) -> None:
@@ -134,7 +142,7 @@ class LivePlots(QWidget):
         self._y_top = 0.0
         self._applied: tuple[float, float] | None = None   # the batch plot's range as last set
         self._user_range = False
-        self._batch_dirty = self._epoch_dirty = True
+        self._batch_dirty, self._epoch_dirty = True, set(EPOCH_PLOTS)
         self._redraw()
 
     def set_history(self, history: dict[str, list[float]]) -> None:
@@ -142,7 +150,7 @@ class LivePlots(QWidget):
         self.history = {k: list(history.get(k, [])) for k in self.curves}
         self.epochs = list(range(1, len(self.history["loss"]) + 1))
         self.partial = [False] * len(self.epochs)
-        self._epoch_dirty = True
+        self._epoch_dirty = set(EPOCH_PLOTS)
 
     # --- slots for the training runner -------------------------------------------------------------
     @Slot(object)
@@ -156,9 +164,10 @@ class LivePlots(QWidget):
 
     @Slot(object)
     def on_training_finished(self, event=None) -> None:
-        """The run ended: draw what came last and stop redrawing."""
+        """The run ended: draw what came last (one plot per turn of the event loop) and stop redrawing."""
         self.shutdown()
-        self.flush()
+        self._batch_dirty = True
+        self._redraw_in_turns()
 
     def shutdown(self) -> None:
         self._timer.stop()
@@ -174,7 +183,7 @@ class LivePlots(QWidget):
         self.partial.append(bool(getattr(event, "partial", False)))
         for key in self.curves:
             self.history[key].append(getattr(event, key))
-        self._epoch_dirty = True
+        self._epoch_dirty = set(EPOCH_PLOTS)
 
     def _on_batch_range_changed_manually(self, *_) -> None:
         self._user_range = True
@@ -189,15 +198,29 @@ class LivePlots(QWidget):
 
     @Slot()
     def _on_timer_timeout(self) -> None:
+        self._redraw_in_turns()
+
+    def _redraw_in_turns(self) -> None:
+        """Redraw the batch plot and at most one epoch plot now; the next dirty epoch plot in the next turn of the
+        event loop, after the paint of this one (posted events run before timers)."""
         if self._batch_dirty or self._epoch_dirty:
-            self._redraw()
+            self._redraw(limit=1)
+        if self._epoch_dirty and not self._turn_pending:
+            self._turn_pending = True
+            QTimer.singleShot(0, self, self._next_turn)
+
+    @Slot()
+    def _next_turn(self) -> None:
+        self._turn_pending = False
+        self._redraw_in_turns()
 
     def flush(self) -> None:
-        """Redraw now (before a screenshot or an export)."""
-        self._batch_dirty = self._epoch_dirty = True
+        """Redraw everything now (before a screenshot or an export)."""
+        self._batch_dirty, self._epoch_dirty = True, set(EPOCH_PLOTS)
         self._redraw()
 
-    def _redraw(self) -> None:
+    def _redraw(self, limit: int | None = None) -> None:
+        """Apply the dirty data to the curves: the batch plot, then the dirty epoch plots (``limit`` of them)."""
         if self._batch_dirty:
             self._batch_dirty = False
             t = self.tracker
@@ -211,18 +234,18 @@ class LivePlots(QWidget):
             if wanted != self._applied and not self._user_range:   # only when it changed: repaints stay cheap
                 self._applied = wanted
                 self.batch_plot.setRange(xRange=(0, self._x_end), yRange=(0, self._y_top), padding=0.02)
-        if self._epoch_dirty:
-            self._epoch_dirty = False
-            for key, curve in self.curves.items():
-                values = self.history[key]
+        for key in [k for k in EPOCH_PLOTS if k in self._epoch_dirty][:limit]:
+            self._epoch_dirty.discard(key)
+            for name in (key, "val_" + key):
+                curve, values = self.curves[name], self.history[name]
                 if any(v == v for v in values):   # no validation set: an all-NaN curve stays empty
-                    color = VAL_COLOR if key.startswith("val_") else TRAIN_COLOR
+                    color = VAL_COLOR if name.startswith("val_") else TRAIN_COLOR
                     brushes = [pg.mkBrush(None) if cut else pg.mkBrush(color) for cut in self.partial]   # hollow
                     pens = [pg.mkPen(color, width=1.5) if cut else pg.mkPen(None) for cut in self.partial]
                     curve.setData(self.epochs, values, symbolBrush=brushes, symbolPen=pens)
                 else:
                     curve.setData([], [])
             top = max(1, len(self.epochs))
-            for plot in (self.loss_plot, self.acc_plot):
-                plot.setXRange(0.5, top + 0.5, padding=0)
-                plot.getAxis("bottom").setTickSpacing(major=max(1, round(top / 8)), minor=1)
+            plot = self.loss_plot if key == "loss" else self.acc_plot
+            plot.setXRange(0.5, top + 0.5, padding=0)
+            plot.getAxis("bottom").setTickSpacing(major=max(1, round(top / 8)), minor=1)
