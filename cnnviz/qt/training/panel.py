@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSpinBox,
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSpinBox,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from cnnviz.core.data.choice import DataChoice
@@ -23,25 +23,9 @@ from ..workers import RunOutcome, TrainingJob, TrainingRunner
 from .export import save_history_csv, save_widget_png
 from .learning_view import LearningView
 from .live_plots import LivePlots
+from .progress import RunProgress
 from .results import ResultsView
 from .setup_form import SetupForm
-
-STYLES = {
-    "info": "color: #1b3a57; background: #e8f1fa; border: 1px solid #b6d4ef;",
-    "ok": "color: #1b5e20; background: #e8f5e9; border: 1px solid #a5d6a7;",
-    "error": "color: #b71c1c; background: #fdecea; border: 1px solid #f5c2c0;",
-}
-
-
-def format_duration(seconds: float) -> str:
-    """'42 s', '3 min 05 s', '1 h 02 min'."""
-    s = max(0, int(round(seconds)))
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min {s % 60:02d} s"
-    return f"{s // 3600} h {s % 3600 // 60:02d} min"
-
 
 class TrainingPanel(QWidget):
     """Train the builder's model. Signals: ``model_trained(keras.Model)`` after every run (a copy, safe to use
@@ -63,9 +47,6 @@ class TrainingPanel(QWidget):
         self._class_names: tuple[str, ...] = ()
         self._session = None
         self._snapshots = None
-        self._run_total = 1
-        self._run_start_epoch = 0
-        self._run_epochs = 0
         self._run_folder: Path | None = None
 
         self._state = state
@@ -94,16 +75,11 @@ class TrainingPanel(QWidget):
         self.more_spin.setToolTip("How many more epochs “Train more” adds to the model trained so far. "
                                   "Train (a fresh model) uses Epochs in the set-up on the left.")
         self.more_spin.valueChanged.connect(self._on_more_spin_value_changed)
-        self.progress = QProgressBar()
-        self.progress.setTextVisible(True)
-        self.progress.setFormat("%p%")
-        self.progress_label = QLabel("Not trained yet.")
+        self.report = RunProgress()
+        self.progress, self.progress_label, self.message = self.report.bar, self.report.label, self.report.message
         self.model_label = QLabel()   # which model Train builds, and the app's current model (every tab's)
         self.model_label.setWordWrap(True)
         self.model_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.csv_button = QPushButton("Export history (CSV)…")
         self.png_button = QPushButton("Save plots (PNG)…")
         self.train_button.clicked.connect(self._on_train_button_clicked)
@@ -305,26 +281,15 @@ class TrainingPanel(QWidget):
     # --- runner events --------------------------------------------------------------------------------
     @Slot(object)
     def _on_runner_training_started(self, e: TrainingStarted) -> None:
-        self._run_start_epoch, self._run_epochs = e.initial_epoch, e.epochs
-        self._run_total = max(1, e.epochs * e.steps_per_epoch)
-        self.progress.setRange(0, self._run_total)
-        self.progress.setValue(0)
-        self._show_message(f"Training on {e.train_samples:,} images, validating on {e.val_samples:,}.", "info")
-        self.progress_label.setText(f"Epoch {e.initial_epoch + 1}/{e.initial_epoch + e.epochs} · starting…")
+        self.report.started(e)
 
     @Slot(object)
     def _on_runner_batch_progressed(self, e: BatchProgress) -> None:
-        done = (e.epoch - self._run_start_epoch) * e.steps + e.batch
-        self.progress.setValue(min(done, self._run_total))
-        self.progress_label.setText(
-            f"Epoch {e.epoch + 1}/{self._run_start_epoch + self._run_epochs} · batch {e.batch}/{e.steps} · "
-            f"{e.images_per_s:,.0f} images/s · {format_duration(e.eta_s)} left · loss {e.loss:.4f}")
+        self.report.batch(e)
 
     @Slot(object)
     def _on_runner_epoch_finished(self, e: EpochResult) -> None:
-        val = "" if e.val_loss != e.val_loss else f", validation {e.val_loss:.4f} / {100 * e.val_accuracy:.1f}%"
-        self.progress_label.setText(f"Epoch {e.epoch + 1} done in {format_duration(e.seconds)}: loss "
-                                    f"{e.loss:.4f} / accuracy {100 * e.accuracy:.1f}%{val}")
+        self.report.epoch(e)
 
     @Slot(object)
     def _on_runner_training_finished(self, e: TrainingFinished) -> None:
@@ -357,11 +322,8 @@ class TrainingPanel(QWidget):
             where = "" if outcome.run_folder is None else f" Recorded as run {outcome.run_folder.name} (Runs tab)."
             self._show_message(f"{f.message[0].upper()}{f.message[1:]} ({f.epochs_done} epoch(s) in all).{acc}"
                                f"{where}", "ok" if f.reason == "completed" else "info")
-        if f.reason == "completed":
-            self.progress.setValue(self.progress.maximum())
         last = self._session.history["seconds"][-1] if self._session and self._session.epochs_done else None
-        self.progress_label.setText(f"{f.epochs_done} epoch(s) trained"
-                                    + (f"; the last took {format_duration(last)}." if last else "."))
+        self.report.done(f.epochs_done, f.reason == "completed", last)
         self.plots.flush()
         self._update_buttons()
         self.model_trained.emit(outcome.model)
@@ -426,12 +388,7 @@ class TrainingPanel(QWidget):
             self._show_message(f"The preset “{key}” comes with its training settings: {said}.", "info")
 
     def _show_message(self, text: str, kind: str = "info", rich: bool = False) -> None:
-        self.message.setToolTip("")
-        self.message.setProperty("spec", False)
-        self.message.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
-        self.message.setText(text)
-        self.message.setVisible(bool(text))
-        self.message.setStyleSheet(f"QLabel {{ {STYLES[kind]} padding: 5px; border-radius: 3px; }}")
+        self.report.show_message(text, kind, rich)
 
     def _update_buttons(self) -> None:
         busy = self.is_busy
