@@ -1,0 +1,135 @@
+"""Running a sweep's trials (cnnviz.core.train.sweep) on Ray Tune: each trial is the core's single Run
+(cnnviz.core.train.run.Run) writing its run folder in the sweep folder, reporting every epoch to Tune.
+
+Ray is started small: a local Ray (num_cpus from this machine, a 128 MiB object store, no dashboard, no usage
+statistics, workers' output not forwarded) unless ``address`` names a cluster to join (then the sweep folder must be
+on a file system every node sees, and cnnviz installed on every node). One trial at a time unless ``concurrent``.
+Ray is shut down when the sweep ends, fails or is stopped with Ctrl-C. Import this module only once ``import ray``
+has been checked (the ``sweep`` extra).
+"""
+from __future__ import annotations
+
+import math
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import ray
+from ray import tune
+
+from cnnviz.core.train.sweep import SweepPlan, write_summary
+
+OBJECT_STORE_BYTES = 128 * 1024 * 1024
+
+
+def _trial(param: dict[str, Any]) -> None:
+    """Tune's function trainable: one trial's Run, in a Ray worker process."""
+    config = param["trial"]
+    from cnnviz.core.data.choice import DataChoice
+    from cnnviz.core.model.spec import ModelSpec
+    from cnnviz.core.train.config import TrainingConfig
+    from cnnviz.core.train.events import EpochResult
+    from cnnviz.core.train.run import Run
+
+    def emit(event) -> None:
+        if isinstance(event, EpochResult):
+            tune.report({"epoch": event.epoch + 1, "loss": _num(event.loss), "accuracy": _num(event.accuracy),
+                         "val_loss": _num(event.val_loss), "val_accuracy": _num(event.val_accuracy),
+                         "done": False})
+
+    run = Run.start(config["folder"], data=DataChoice.from_dict(config["data"]),
+                    config=TrainingConfig.from_dict(config["training"]), spec=ModelSpec.from_dict(config["spec"]),
+                    emit=emit, origin="sweep")
+    result = run.execute()
+    tune.report({"epoch": result.epochs_done, "status": result.status, "test_accuracy": _num(result.test_accuracy),
+                 "done": True})
+
+
+def _num(value: float) -> float | None:
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+class _Progress(tune.Callback):
+    """One line on the driver per epoch and per finished trial."""
+
+    def __init__(self, names: dict[str, str], total: int, say: Callable[[str], None]) -> None:
+        self.names, self.total, self.say = names, total, say
+
+    def _name(self, trial) -> str:
+        return self.names.get(trial.trial_id, trial.trial_id)
+
+    def on_trial_result(self, iteration, trials, trial, result, **info):
+        if result.get("done"):
+            acc = result.get("test_accuracy")
+            self.say(f"{self._name(trial)} {result.get('status')}: test accuracy "
+                     f"{'–' if acc is None else f'{acc:.4f}'}")
+        else:
+            val = result.get("val_accuracy")
+            self.say(f"{self._name(trial)} epoch {result.get('epoch')}: loss {result.get('loss') or math.nan:.4f}"
+                     f" val_acc {'–' if val is None else f'{val:.4f}'}")
+
+    def on_trial_start(self, iteration, trials, trial, **info):
+        self.names.setdefault(trial.trial_id, Path(trial.config["trial"]["folder"]).name)
+        self.say(f"{self._name(trial)} started ({len(self.names)}/{self.total}): "
+                 + ", ".join(f"{k}={v}" for k, v in trial.config["trial"]["settings"].items()))
+
+    def on_trial_error(self, iteration, trials, trial, **info):
+        self.say(f"{self._name(trial)} failed (see its run folder; Ray's log in the sweep's .tune folder)")
+
+
+def start_ray(address: str | None) -> None:
+    """A small local Ray, or join the cluster at ``address`` (``auto``: the one `ray start` made here)."""
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")   # never phone home
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    import logging
+
+    if address:
+        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
+    else:
+        # Ray turns token authentication on for a new local Ray and warns that it did: kept on, not warned about
+        logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING,
+                 object_store_memory=OBJECT_STORE_BYTES)
+
+
+def run_sweep(out: Path, sweep: SweepPlan, *, address: str | None = None, concurrent: int = 1,
+              say: Callable[[str], None] = lambda line: print(line, file=sys.stderr)) -> tuple[list, bool]:
+    """Run every trial of ``sweep`` into ``out`` (written by sweep.write_plan) on Ray Tune, then write the summary.
+    Returns (summary rows, interrupted). Ray is shut down at the end, on an error and on Ctrl-C."""
+    out = out.resolve()
+    errors: dict[int, str] = {}
+    interrupted = False
+    try:
+        start_ray(address)
+        cpus = max(1, int(ray.cluster_resources().get("CPU", 1)) // max(1, concurrent))
+        trials = [{"index": t.index, "folder": str(out / t.name), "settings": t.settings, "spec": t.spec,
+                   "training": t.training, "data": t.data} for t in sweep.trials]
+        tuner = tune.Tuner(
+            tune.with_resources(_trial, {"cpu": cpus}),
+            param_space={"trial": tune.grid_search(trials)},
+            tune_config=tune.TuneConfig(max_concurrent_trials=concurrent, reuse_actors=True,
+                                        trial_dirname_creator=lambda trial: Path(trial.config["trial"]["folder"])
+                                        .name),
+            run_config=tune.RunConfig(name="tune", storage_path=str(out / ".tune"), verbose=0,
+                                      callbacks=[_Progress({}, len(trials), say)]))
+        try:
+            grid = tuner.fit()
+        except KeyboardInterrupt:
+            interrupted, grid = True, None
+        if grid is not None:
+            for result in grid:
+                index = result.config["trial"]["index"] if result.config else None
+                if result.error is not None and index is not None:
+                    lines = [line for line in str(result.error).splitlines() if line.strip()]
+                    errors[index] = f"{type(result.error).__name__}: {(lines or [''])[-1][:300]}"
+                elif index is not None and not (result.metrics or {}).get("done"):
+                    interrupted = True   # Tune stopped it (Ctrl-C) before it finished
+            interrupted = interrupted or len(grid) < len(trials)
+    finally:
+        try:
+            rows = write_summary(out, sweep, errors)
+        finally:
+            ray.shutdown()
+    return rows, interrupted
