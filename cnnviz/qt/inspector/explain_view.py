@@ -11,7 +11,6 @@ Everything is computed on the Inspector's TensorFlow lane (worker.py "explain" j
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QSlider, QSpinBox, QVBoxLayout,
@@ -20,6 +19,8 @@ from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QSli
 from cnnviz.core.explain.heatmap import heat_rgb
 
 from .colors import CAPTION_STYLE, ERROR_STYLE, NOTE_STYLE, colorize, rgb_to_qimage
+from .deletion_plot import DELETION_TIP, DeletionPlot, verdict_text
+from .gradcam_steps_view import GradCamStepsView
 from .worker import ExplainOptions
 
 PANE_PX = 300
@@ -38,10 +39,6 @@ TEXT = {
 }
 NAMES = {"saliency": "Saliency", "gradcam": "Grad-CAM", "occlusion": "Occlusion",
          "integrated-gradients": "Integrated gradients"}
-DELETION_TIP = ("Deletion curve: the probability of the class as pixels are erased (set to black), the most "
-                "attributed first (solid), against the same number of pixels erased in a seeded random order "
-                "(dashed). If the heat map points at what the model really uses, the solid curve falls faster: a "
-                "smaller area under the curve (AUC) than random.")
 
 
 def blend(image: np.ndarray, colored: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -130,25 +127,14 @@ class ExplainView(QWidget):
         self.note = QLabel(TEXT["gradcam"])
         self.note.setWordWrap(True)
         self.note.setStyleSheet(NOTE_STYLE)
-        self.deletion_plot = pg.PlotWidget(background="w")
-        plot = self.deletion_plot.getPlotItem()
-        plot.setTitle("Deletion check: erase the most-attributed pixels first")
-        plot.setLabel("left", "probability of the class")
-        plot.setLabel("bottom", "fraction of pixels erased")
-        plot.setMenuEnabled(False)
-        plot.getViewBox().setMouseEnabled(x=False, y=False)
-        plot.hideButtons()
-        plot.setXRange(0, 1, padding=0.02)
-        plot.setYRange(0, 1, padding=0.02)
-        plot.addLegend(offset=(-10, 10))
-        self.deletion_curve = plot.plot([], [], pen=pg.mkPen("#c0392b", width=2), name="the method's order")
-        self.random_curve = plot.plot([], [], pen=pg.mkPen("#555", width=2, style=Qt.PenStyle.DashLine),
-                                      name="random order")
-        self.deletion_plot.setToolTip(DELETION_TIP)
+        self.deletion_plot = DeletionPlot()
+        self.deletion_curve, self.random_curve = self.deletion_plot.deletion_curve, self.deletion_plot.random_curve
         self.deletion_plot.setFixedSize(PANE_PX * 3 // 2, PANE_PX)
         self.auc = QLabel()
         self.auc.setWordWrap(True)
         self.auc.setToolTip(DELETION_TIP)
+        self.steps_view = GradCamStepsView()   # Grad-CAM's stages, shown for the Grad-CAM method
+        self.steps_view.hide()
 
         controls = QHBoxLayout()
         for w in (QLabel("Method"), self.method, QLabel("layer"), self.layer, QLabel("class"), self.target,
@@ -180,6 +166,7 @@ class ExplainView(QWidget):
         layout.addWidget(self.error)
         layout.addLayout(grid)
         layout.addWidget(self.note)
+        layout.addWidget(self.steps_view)
         layout.addLayout(check)
         layout.addStretch(1)
         self.method.currentIndexChanged.connect(self._on_options_changed)
@@ -259,20 +246,16 @@ class ExplainView(QWidget):
         else:
             self.panes[1].show_rgb(colorize(self.heat, 0.0, 1.0, "heat"))
         self._on_alpha_changed()
+        steps = getattr(result, "gradcam_steps", None)
+        if steps is not None:
+            self.steps_view.show_steps(steps, name)
+            self.steps_view.show()
+        else:
+            self.steps_view.clear()
+            self.steps_view.hide()
         d, r = result.deletion, result.random
-        self.deletion_curve.setData(d.fractions, d.probabilities)
-        self.random_curve.setData(r.fractions, r.probabilities)
-        legend = self.deletion_plot.getPlotItem().legend
-        if legend is not None:
-            legend.clear()
-            legend.addItem(self.deletion_curve, f"{NAMES[method]} order")
-            legend.addItem(self.random_curve, f"random order (seed {result.options.seed})")
-        verdict = ("falls faster than random: the map points at pixels the model uses" if d.auc < r.auc
-                   else "does not fall faster than random: this map is not faithful here")
-        self.auc.setText(f"Area under the curve (lower = more faithful):\n"
-                         f"  {NAMES[method]} order: AUC {d.auc:.3f}\n"
-                         f"  random order (seed {result.options.seed}): AUC {r.auc:.3f}\n"
-                         f"The {NAMES[method].lower()} curve {verdict}.")
+        self.deletion_plot.show_curves(d, r, NAMES[method], result.options.seed)
+        self.auc.setText(verdict_text(d, r, NAMES[method], result.options.seed))
 
     def cancelled(self) -> None:
         """The panel stopped the running request (a new image or model); a new one follows when shown."""
@@ -288,9 +271,10 @@ class ExplainView(QWidget):
     def _clear_result(self) -> None:
         self.pending = False
         self.busy.setText("")
-        self.deletion_curve.setData([], [])
-        self.random_curve.setData([], [])
+        self.deletion_plot.clear_curves()
         self.auc.setText("")
+        self.steps_view.clear()
+        self.steps_view.hide()
 
     def _update_enabled(self) -> None:
         method = self.method.currentData()

@@ -52,7 +52,8 @@ class Explanation:
     """One explain job's answer: ``heat`` (H, W) as shown (saliency and Grad-CAM 0..1; occlusion and integrated
     gradients signed, ``signed`` True), ``attributions`` the method's own output (integrated gradients: HWC),
     ``deletion`` / ``random`` the deletion curves (cnnviz.core.explain.attribution.DeletionCurve) of the method's
-    order and of a seeded random order, ``completeness_gap`` for integrated gradients (else None)."""
+    order and of a seeded random order, ``completeness_gap`` for integrated gradients (else None), ``gradcam_steps``
+    Grad-CAM's stages (else None)."""
 
     inspector: object
     image: object
@@ -66,6 +67,7 @@ class Explanation:
     random: object
     options: ExplainOptions = field(default_factory=ExplainOptions)
     completeness_gap: float | None = None
+    gradcam_steps: object | None = None   # Grad-CAM: its stages (cnnviz.core.explain.gradcam_steps.GradCamSteps)
 
 
 _class_scores = weakref.WeakKeyDictionary()   # inspector -> its ClassScores (built once per model, worker thread)
@@ -87,12 +89,15 @@ def _explain(inspector, image, method: str, class_index: int, layer, options: Ex
     from ..concurrency import current_token
 
     token = current_token()
-    gap = None
+    gap = steps = None
     signed = method in ("occlusion", "integrated-gradients")
     if method == "saliency":
         raw = heat = inspector.saliency(image, class_index)
     elif method == "gradcam":
+        from cnnviz.core.explain.gradcam_steps import gradcam_steps
+
         raw = heat = inspector.grad_cam(image, class_index, layer)
+        steps = gradcam_steps(inspector, image, class_index, layer)   # the same map, stage by stage
     elif method == "occlusion":
         raw = heat = attr.occlusion(_scores_for(inspector), image, class_index, patch=options.patch,
                                     stride=options.stride)
@@ -107,7 +112,7 @@ def _explain(inspector, image, method: str, class_index: int, layer, options: Ex
     deletion = attr.deletion_curve(scores, image, class_index, heat, steps=options.deletion_steps)
     random = attr.random_deletion_curve(scores, image, class_index, steps=options.deletion_steps, seed=options.seed)
     return Explanation(inspector, image, method, class_index, layer, heat, signed, raw, deletion, random, options,
-                       gap)
+                       gap, steps)
 
 
 def _build_default(request: ModelRequest) -> ModelReady:
