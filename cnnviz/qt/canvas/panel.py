@@ -21,6 +21,7 @@ from cnnviz.core.model.pretrained import digit_model_problem
 
 from ..state import AppState, CurrentModel
 from .drawing import BRUSH_RANGE, DEFAULT_BRUSH, DrawingCanvas
+from .deletion_view import DeletionView
 from .fragility_view import FragilityView
 from .model_loader import ModelLoader, ReadyModel
 from .prediction_view import MUTED, ProbabilityBars, StepStrip, TopClassView
@@ -154,6 +155,8 @@ class DrawPanel(QWidget):
         # FGSM and int8 quantization of the drawing, under the prediction; their TensorFlow work runs on the lane
         self.fragility = FragilityView(self.state.background.tf)
         right.addWidget(self.fragility)
+        self.deletion = DeletionView(self.state.background.tf)   # the deletion check of a heat map, on the lane
+        right.addWidget(self.deletion)
 
         layout = QHBoxLayout(self)
         layout.addLayout(left, 5)
@@ -220,8 +223,9 @@ class DrawPanel(QWidget):
         t2 = time.perf_counter()
         self._result, self._probabilities = result, probabilities
         self._show_prediction(result, probabilities, (t1 - t0) * 1e3, (t2 - t1) * 1e3)
-        self.fragility.set_drawing(None if result.empty or self._active is None else result.model_input(),
-                                   self._active)
+        drawing = None if result.empty or self._active is None else result.model_input()
+        self.fragility.set_drawing(drawing, self._active)
+        self.deletion.set_drawing(drawing, self._active)
         self.prediction_changed.emit(probabilities)
         return result
 
@@ -254,6 +258,7 @@ class DrawPanel(QWidget):
         """Stop the live-update timer and background loading (the lanes too, when this panel made them)."""
         self._timer.stop()
         self.fragility.shutdown()
+        self.deletion.shutdown()
         ok = self.loader.shutdown(timeout_ms)
         return self.state.shutdown_own_background(timeout_ms) and ok
 
