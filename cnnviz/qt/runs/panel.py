@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
 
 from cnnviz.core.train.run_records import DamagedRun
 from cnnviz.core.train.runs import HistoryFollower, RunError, app_runs_dir, list_runs, summarize_run
+from cnnviz.core.train.sweep import SweepError, is_sweep_folder, sweep_trials
 
 RECENT_APP_RUNS = 12   # app runs listed on their own; older ones can still be opened
 COLUMNS = ("Run", "Status", "Parameters", "Epochs", "Time", "Best val. acc.", "Test acc.")
@@ -80,9 +81,11 @@ class RunsPanel(QWidget):
         self._followers: dict[Path, HistoryFollower] = {}
         self._curves: dict[Path, _RunCurves] = {}
         self._live: set[Path] = set()
+        self._settings: dict[Path, str] = {}   # a sweep trial's settings, shown beside its name
 
         self.open_button = QPushButton("Open run…")
-        self.open_button.setToolTip("Add a finished run folder to the comparison")
+        self.open_button.setToolTip("Add a finished run folder to the comparison, or a sweep folder "
+                                    "(`cnnviz-cli sweep`) to compare its trials")
         self.follow_button = QPushButton("Follow run…")
         self.follow_button.setToolTip("Watch a run folder that another process (a CLI run, a synced server folder) "
                                       "is writing; the curves grow as epochs land")
@@ -158,6 +161,31 @@ class RunsPanel(QWidget):
         except RunError:
             running = False
         return self.add_run(path, follow=running)
+
+    def open_sweep(self, path: str | Path) -> int:
+        """Add every trial of a sweep folder (``cnnviz-cli sweep --out``) to the comparison, each named with its
+        settings; trials still running are followed, those not started yet are listed and fill in as they run.
+        Returns how many trials were added (0, with a message box, for a folder that is not a sweep)."""
+        path = Path(path).resolve()
+        try:
+            trials = sweep_trials(path)
+        except SweepError as exc:
+            QMessageBox.warning(self, "Open sweep", str(exc))
+            return 0
+        for folder, settings in trials:
+            self._settings[folder.resolve()] = ", ".join(f"{k}={v}" for k, v in settings.items())
+            self._dismissed.discard(folder.resolve())
+            try:
+                running = summarize_run(folder).status in ("running",)
+            except DamagedRun:
+                running = False
+            except RunError:
+                running = True   # not started yet: followed until its run folder appears and finishes
+            if folder.resolve() not in self._followers:
+                self._add(folder.resolve(), follow=running)
+        self.status.setText(f"Sweep {path.name}: {len(trials)} trial(s)")
+        self._update()
+        return len(trials)
 
     def list_app_runs(self) -> int:
         """Add the most recent runs of the app's runs folder that are not listed yet; returns how many were added."""
@@ -248,6 +276,8 @@ class RunsPanel(QWidget):
                 cells = (path.name, str(exc), "–", "–", "–", "–", "–")
             except RunError:
                 cells = (path.name, "waiting for the run to start", "–", "0", "–", "–", "–")
+            if path in self._settings:
+                cells = (f"{cells[0]} ({self._settings[path]})", *cells[1:])
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if col == 1:
@@ -271,8 +301,10 @@ class RunsPanel(QWidget):
 
     @Slot()
     def _on_open_clicked(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open run folder")
-        if folder:
+        folder = QFileDialog.getExistingDirectory(self, "Open run or sweep folder")
+        if folder and is_sweep_folder(folder):
+            self.open_sweep(folder)
+        elif folder:
             self.add_run(folder)
 
     @Slot()

@@ -1,0 +1,154 @@
+"""cnnviz-cli sweep: a real 2-trial sweep on a local Ray (the bundled mnist_sample, 100 images, one epoch) writes two
+run folders and a summary that the Runs tab opens; without Ray one line says how to get it; a bad config is one
+line and exit 2, before Ray starts."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from cnnviz.cli import main
+from cnnviz.core.train.runs import RunDirectory
+from run_dir_fixture import app_runs  # noqa: F401 (fixture)
+
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+TWO = {"search": "grid", "preset": "fast", "data": {"name": "mnist_sample", "limit": 100},
+       "training": {"epochs": 1, "batch_size": 50}, "space": {"learning_rate": [0.001, 0.01]}}
+
+
+def _config(tmp_path, data, name="two.sweep.json"):
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    return path
+
+
+@pytest.mark.slow
+def test_a_local_two_trial_sweep_writes_two_run_folders_and_a_summary_the_runs_tab_opens(qtbot, tmp_path):
+    out = tmp_path / "sweep"
+    result = subprocess.run([sys.executable, "-m", "cnnviz.cli", "sweep", str(_config(tmp_path, TWO)), "--out",
+                             str(out)], capture_output=True, text=True, timeout=240, env=ENV)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.startswith("2 of 2 trial(s) completed; best trial_00"), result.stdout
+    for name, lr in (("trial_000", 0.001), ("trial_001", 0.01)):
+        run = RunDirectory.open(out / name)   # a normal run folder of the core's Run
+        assert run.status() == "completed" and run.final_model.is_file() and len(run.history()) == 1
+        assert run.read_json("config.json")["training"]["learning_rate"] == lr
+        assert run.read_json("config.json")["data"]["limit"] == 100
+        assert run.read_json("meta.json")["origin"] == "sweep"
+    summary = json.loads((out / "summary.json").read_text())
+    rows = summary["trials"]
+    assert [(r["trial"], r["run_folder"], r["settings"], r["status"], r["epochs"]) for r in rows] == [
+        (0, "trial_000", {"learning_rate": 0.001}, "completed", 1),
+        (1, "trial_001", {"learning_rate": 0.01}, "completed", 1)]
+    for row in rows:
+        metrics = RunDirectory.open(out / row["run_folder"]).read_json("metrics.json")
+        assert row["test_accuracy"] == metrics["test_accuracy"] and 0 <= row["final_val_accuracy"] <= 1
+    assert summary["best"] == max(rows, key=lambda r: r["test_accuracy"])["run_folder"]
+    with open(out / "summary.csv", newline="") as fh:
+        assert [(r["run_folder"], r["learning_rate"]) for r in csv.DictReader(fh)] == [
+            ("trial_000", "0.001"), ("trial_001", "0.01")]
+    assert "trial_000 started (1/2): learning_rate=0.001" in result.stderr
+    assert "trial_001 completed: test accuracy " in result.stderr
+
+    from cnnviz.qt.runs.panel import RunsPanel
+
+    panel = RunsPanel()
+    qtbot.addWidget(panel)
+    assert panel.open_sweep(out) == 2
+    cells = [[panel.table.item(r, c).text() for c in (0, 1, 6)] for r in range(2)]
+    assert cells == [["trial_000 (learning_rate=0.001)", "completed", f"{rows[0]['test_accuracy']:.4f}"],
+                     ["trial_001 (learning_rate=0.01)", "completed", f"{rows[1]['test_accuracy']:.4f}"]]
+
+
+def test_without_ray_one_line_says_how_to_get_it(tmp_path):
+    """Ray missing is simulated in a subprocess: sys.modules['ray'] = None makes `import ray` an ImportError."""
+    out = tmp_path / "sweep"
+    script = textwrap.dedent(f"""
+        import sys
+        sys.modules["ray"] = None
+        from cnnviz.cli import main
+        raise SystemExit(main(["sweep", {str(_config(tmp_path, TWO))!r}, "--out", {str(out)!r}]))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=ENV)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == ["cnnviz-cli: error: cnnviz-cli sweep runs on Ray Tune, which is not "
+                                          "installed: pip install 'cnnviz[sweep]'"]
+    assert not out.exists()   # nothing written
+
+
+BAD = [
+    ("{not json", "not valid JSON"),
+    ('["search", "grid"]', "a sweep config is an object"),
+    ({**TWO, "search": "bayes"}, 'search must be "grid" or "random", not \'bayes\''),
+    ({**TWO, "space": {}}, "space must be an object mapping a setting to its values"),
+    ({**TWO, "space": {"learning_rate": 0.01}}, "space 'learning_rate': expected a list of values"),
+    ({**TWO, "space": {"learning_rate": [0.001, 50]}}, "trial 1 (learning_rate=50): learning rate must be"),
+    ({**TWO, "space": {"preset": ["fast", "nope"]}}, "trial 1 (preset='nope'): unknown preset 'nope'"),
+    ({**TWO, "space": {"colour": [1]}}, "space 'colour' is not a setting a sweep can vary"),
+    ({**TWO, "trials": 3}, "trials and seed are for \"search\": \"random\""),
+    ({**TWO, "search": "random"}, "a random search needs trials"),
+    ({**TWO, "search": "random", "trials": 2, "space": {"learning_rate": {"loguniform": [0, 1]}}},
+     "loguniform needs bounds above 0"),
+    ({**TWO, "data": {"name": "mnist_sample", "limit": -3}}, "limit"),
+    ({**TWO, "extra": 1}, "unknown sweep setting(s): extra"),
+    ({**TWO, "run_config": "missing.run.json"}, "give either preset or run_config, not both"),
+]
+
+
+@pytest.mark.parametrize("config, says", BAD, ids=[str(i) for i in range(len(BAD))])
+def test_a_bad_config_is_one_line_and_exit_2_before_ray_starts(tmp_path, capsys, config, says):
+    out = tmp_path / "sweep"
+    assert main(["sweep", str(_config(tmp_path, config)), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("cnnviz-cli: error: ") and says in err[0], err
+    assert not out.exists()
+
+
+def test_bad_files_and_folders_are_one_line(tmp_path, capsys):
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "keep.txt").write_text("mine")
+    cases = [(["sweep", str(tmp_path / "none.json"), "--out", str(tmp_path / "s")], "no such sweep config"),
+             (["sweep", str(_config(tmp_path, TWO)), "--out", str(tmp_path / "full")], "is not empty"),
+             (["sweep", str(_config(tmp_path, "search: [grid", "bad.yaml")), "--out", str(tmp_path / "s")],
+              "not valid YAML"),
+             (["sweep", str(_config(tmp_path, TWO)), "--out", str(tmp_path / "s"), "--concurrent", "0"],
+              "must be 1..1024")]
+    for argv, says in cases:
+        try:
+            code = main(argv)
+        except SystemExit as exc:   # argparse's one-line refusal
+            code = exc.code
+        err = capsys.readouterr().err.splitlines()
+        assert code == 2 and len(err) == 1 and says in err[0], (argv, err)
+    assert (tmp_path / "full" / "keep.txt").read_text() == "mine" and not (tmp_path / "s").exists()
+
+
+def test_a_yaml_config_plans_the_same_trials_as_json(tmp_path):
+    from cnnviz.core.train.sweep import plan, read_config
+
+    yaml_text = textwrap.dedent("""
+        search: random
+        trials: 3
+        seed: 7
+        preset: fast
+        training: {epochs: 1}
+        space:
+          learning_rate: {loguniform: [0.0001, 0.1]}
+          batch_size: [32, 64]
+          preset: [fast, keras_io]
+    """)
+    from_yaml = plan(read_config(_config(tmp_path, yaml_text, "r.yaml")))
+    as_json = {"search": "random", "trials": 3, "seed": 7, "preset": "fast", "training": {"epochs": 1},
+               "space": {"learning_rate": {"loguniform": [0.0001, 0.1]}, "batch_size": [32, 64],
+                         "preset": ["fast", "keras_io"]}}
+    from_json = plan(read_config(_config(tmp_path, as_json)))
+    assert [t.settings for t in from_yaml.trials] == [t.settings for t in from_json.trials]
+    assert all(1e-4 <= t.settings["learning_rate"] <= 0.1 for t in from_json.trials)
+    assert [t.training["learning_rate"] for t in from_json.trials] == [t.settings["learning_rate"]
+                                                                       for t in from_json.trials]
+    assert len({t.settings["learning_rate"] for t in from_json.trials}) == 3   # drawn, not repeated
