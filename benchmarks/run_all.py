@@ -15,7 +15,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = ("time_to_window", "training_overhead", "gui_responsiveness", "draw_latency", "feature_maps",
-              "peak_memory", "time_to_accuracy", "precision", "celeba_pipeline")
+              "peak_memory", "time_to_accuracy", "precision", "celeba_pipeline", "learning_overhead")
 
 
 def main(argv=None) -> int:
