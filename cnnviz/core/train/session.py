@@ -30,7 +30,8 @@ class TrainingSession:
     History (per epoch) accumulates across runs, so "train more" continues the curves and the epoch count;
     ``history`` seeds it when a run is resumed.
     ``on_epoch_end`` (optional) is called on the training thread with (epoch, model) after each epoch, e.g. to
-    record kernel and feature-map snapshots.
+    record kernel and feature-map snapshots. ``on_batch_end`` (an attribute, None by default) is called the same
+    way with (epoch, batches done in it, model) after every batch; it is read per batch, so it can be set mid-run.
     """
 
     def __init__(self, model, data: PreparedData, config: TrainingConfig,
@@ -50,6 +51,7 @@ class TrainingSession:
         self.drop_remainder = drop_remainder
         self.extra_callbacks = list(extra_callbacks or [])  # e.g. keras.callbacks.TensorBoard
         self.on_epoch_end = on_epoch_end
+        self.on_batch_end: Callable[[int, int, Any], None] | None = None   # e.g. a probe image's feature maps
         self.history: dict[str, list[float]] = {k: list((history or {}).get(k, [])) for k in HISTORY_KEYS}
         self.batch_losses: list[float] = []   # every batch's running loss, for the smoothed curve
         self.partial_epochs: dict[int, tuple[int, int]] = {}   # epoch -> (batches trained, batches per epoch)
@@ -246,6 +248,8 @@ class _MonitorMixin:
             self.model.stop_training = True   # not request_stop(): a divergence is not the user's stop
             return
         self.session.batch_losses.append(loss)
+        if self.session.on_batch_end is not None:
+            self.session.on_batch_end(self._epoch, batch + 1, self.model)
         now = time.perf_counter()
         last = batch + 1 == self.steps
         if now - self._t_last >= self.session.batch_interval_s or last:
