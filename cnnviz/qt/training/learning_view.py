@@ -5,10 +5,17 @@ The numbers are made on the training thread at the end of each epoch (the sessio
 the conv snapshots are) by :class:`cnnviz.core.explain.projection.ProjectionRecorder` and
 :class:`cnnviz.core.explain.weights.WeightHistograms`; the GUI thread only draws what they recorded, when the
 queued ``recorded`` signal arrives. Clicking a point sends its image to the Inspector.
+
+A probe image (the first test image) is watched too: :class:`cnnviz.core.explain.probe.ProbeRecorder` records its
+feature maps at the first conv layer every few batches (the session's ``on_batch_end`` hook; the interval is
+chosen to cost about 1% of the training time) and the layer's kernels at each epoch's end; a queued ``probed``
+signal, at most every 0.1 s, redraws them. The epoch slider is the time-lapse scrubber: it moves the projection,
+the histogram, the loss curve's marker, the kernels and the probe's maps together (learning_timelapse.py).
 """
 from __future__ import annotations
 
 import html
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -16,9 +23,12 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider, QSplitter, QVBoxLayout,
                                QWidget)
 
+from cnnviz.core.explain.probe import ProbeRecorder
 from cnnviz.core.explain.projection import ProjectionRecorder
 from cnnviz.core.explain.weights import WeightHistograms
 from cnnviz.core.errors import UserError
+
+from .learning_timelapse import TimeLapse
 
 # Okabe-Ito and Tableau colours: ten classes told apart, also by most colour-blind viewers
 CLASS_COLORS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000",
@@ -26,6 +36,7 @@ CLASS_COLORS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00"
 DEFAULT_IMAGES = 300   # enough to see the classes part; cheap next to an epoch (benchmarks/learning_overhead.py)
 HIST_NOW = "#0072b2"
 HIST_START = (120, 120, 120)
+PROBE_SIGNAL_S = 0.1   # the live probe maps are redrawn at most this often
 
 
 def class_color(k: int) -> str:
@@ -36,6 +47,7 @@ class _Relay(QObject):
     """Carries "epoch recorded" from the training thread to the GUI thread (queued)."""
 
     recorded = Signal(int)
+    probed = Signal()
     failed = Signal(str)
 
 
@@ -50,13 +62,18 @@ class LearningView(QWidget):
         self.max_images = int(max_images)
         self.recorder: ProjectionRecorder | None = None
         self.histograms: WeightHistograms | None = None
+        self.probe: ProbeRecorder | None = None
+        self.probe_every: int | None = None   # batches between probe records; None: chosen to cost ~1%
+        self._probe_error = ""
         self._images = None        # float32 NHWC 0..1 test images (the recorder's)
         self._names: tuple[str, ...] = ()
         self._session = None
         self._live = True
         self._relay = _Relay(self)
         self._relay.recorded.connect(self._on_recorded)
+        self._relay.probed.connect(self._on_probed)
         self._relay.failed.connect(self._on_failed)
+        self.timelapse = TimeLapse()
 
         self.live_check = QCheckBox("Record after every epoch")
         self.live_check.setChecked(True)
@@ -133,8 +150,9 @@ class LearningView(QWidget):
         sl.addWidget(self.legend)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(scatter_box)
+        split.addWidget(self.timelapse)
         split.addWidget(hist_box)
-        split.setSizes([500, 300])
+        split.setSizes([420, 420, 260])
         split.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -165,6 +183,11 @@ class LearningView(QWidget):
         self._images = self.recorder.images
         self._names = tuple(getattr(dataset, "class_names", ()) or ())
         self.histograms = WeightHistograms()
+        try:
+            self.probe = ProbeRecorder(np.asarray(x[0]), every=self.probe_every)
+            self.timelapse.set_probe_image(self.probe.image)
+        except UserError as exc:
+            self.probe, self._probe_error = None, f"no probe maps: {exc}"
         self.status.setText(f"Waiting for the first epoch: {n} test images will be projected after each one.")
 
     def attach(self, session) -> None:
@@ -173,7 +196,8 @@ class LearningView(QWidget):
             return
         self._session = session
         previous = session.on_epoch_end
-        recorder, hists, relay = self.recorder, self.histograms, self._relay
+        recorder, hists, relay, probe = self.recorder, self.histograms, self._relay, self.probe
+        self._attach_probe(session, probe, relay)
 
         def on_epoch_end(epoch, model, _previous=previous):   # the training thread
             if _previous is not None:
@@ -183,6 +207,11 @@ class LearningView(QWidget):
             try:   # never let a view break the training run: say what went wrong instead
                 hists.record(epoch, model)
                 recorder.record(epoch, model)
+                if probe is not None and not self._probe_error:
+                    try:
+                        probe.on_epoch(epoch, model)
+                    except UserError as exc:   # e.g. no conv layer: the other views go on
+                        self._probe_error = f"no probe maps: {exc}"
                 relay.recorded.emit(epoch + 1)
             except Exception as exc:  # noqa: BLE001
                 try:
@@ -192,9 +221,38 @@ class LearningView(QWidget):
 
         session.on_epoch_end = on_epoch_end
 
+    def _attach_probe(self, session, probe, relay) -> None:
+        if probe is None:
+            return
+        previous = session.on_batch_end
+        last = [0.0]
+
+        def on_batch_end(epoch, batch, model, _previous=previous):   # the training thread
+            if _previous is not None:
+                _previous(epoch, batch, model)
+            if not self._live or self._probe_error:
+                return
+            try:
+                if probe.on_batch(epoch, batch, model) is None:
+                    return
+            except UserError as exc:
+                self._probe_error = f"no probe maps: {exc}"
+                return
+            now = time.perf_counter()
+            if now - last[0] >= PROBE_SIGNAL_S:
+                last[0] = now
+                try:
+                    relay.probed.emit()
+                except RuntimeError:   # the view is gone (the app is closing)
+                    pass
+
+        session.on_batch_end = on_batch_end
+
     def clear(self) -> None:
-        self.recorder = self.histograms = self._images = None
+        self.recorder = self.histograms = self._images = self.probe = None
         self._session = None
+        self._probe_error = ""
+        self.timelapse.clear()
         for item in self.class_items:
             self.scatter_plot.removeItem(item)
         self.class_items = []
@@ -242,12 +300,22 @@ class LearningView(QWidget):
             self.epoch_slider.setValue(epochs[-1])
         self.epoch_slider.blockSignals(False)
         self._fill_layers()
+        if self._session is not None:
+            self.timelapse.set_history({k: list(self._session.history.get(k, [])) for k in ("loss", "val_loss")})
         ms = 1000 * float(self.recorder.seconds[-1]) if self.recorder.seconds else 0.0
         p = self.recorder.latest
         self.status.setText(f"Epoch {epoch}: {len(p.points)} test images, layer “{p.layer_name}”; the two axes "
                             f"hold {100 * float(p.explained.sum()):.0f}% of its variance. Recording takes "
-                            f"{ms:.0f} ms (the last epoch).")
+                            f"{ms:.0f} ms (the last epoch)."
+                            + (f" Probe: every {self.probe.every} batch(es)." if self.probe is not None
+                               and not self._probe_error else f" {self._probe_error}."))
         self._show(self.epoch_slider.value())
+
+    @Slot()
+    def _on_probed(self) -> None:
+        following = not self.epoch_slider.isEnabled() or self.epoch_slider.value() >= self.epoch_slider.maximum()
+        if self.probe is not None and following:
+            self.timelapse.show_live(self.probe.latest)
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
@@ -307,6 +375,10 @@ class LearningView(QWidget):
         self.scatter_plot.setLabel("left", f"component 2 ({100 * float(var[1]):.0f}%)")
         self.scatter_plot.setTitle(f"Test images after epoch {epoch}: layer “{proj.layer_name}”, PCA")
         self._show_histogram(epoch)
+        maps = None
+        if self.probe is not None and epoch in self.probe.epochs:
+            maps = self.probe.at_epoch(epoch)
+        self.timelapse.show_epoch(epoch, maps)
 
     def _show_histogram(self, epoch: int | None) -> None:
         name = self.layer_combo.currentText()

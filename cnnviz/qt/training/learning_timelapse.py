@@ -1,0 +1,141 @@
+"""The time-lapse half of "Watch it learn": the loss curve with a marker at the epoch shown, the probed conv layer's
+kernels after that epoch, and the probe image's feature maps (live every few batches while the slider follows
+the newest epoch, else the maps recorded when that epoch ended).
+
+Everything shown was recorded on the training thread by :class:`cnnviz.core.explain.probe.ProbeRecorder`; this
+widget only draws those arrays (GUI thread, no TensorFlow).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from cnnviz.qt.inspector.colors import data_range
+from cnnviz.qt.inspector.kernels_view import show_kernels
+from cnnviz.qt.inspector.tiles import TileGrid
+
+from .images import to_pixmap
+
+MAX_MAPS = 32   # channels drawn (a wider layer shows its first 32)
+
+
+class TimeLapse(QWidget):
+    """Loss curve + marker, kernels and probe maps for one epoch (:meth:`show_epoch`) or live (:meth:`show_live`)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.shown_epoch: int | None = None
+        self.shown_maps = None       # the ProbeMaps drawn
+        self.loss_widget = pg.PlotWidget(background="w")
+        self.loss_widget.setFixedHeight(150)
+        plot = self.loss_plot = self.loss_widget.getPlotItem()
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.setLabel("bottom", "epoch")
+        plot.setLabel("left", "loss")
+        self.loss_curve = plot.plot(pen=pg.mkPen("#0072b2", width=2), symbol="o", symbolSize=5,
+                                    symbolBrush="#0072b2", name="training")
+        self.val_curve = plot.plot(pen=pg.mkPen("#d55e00", width=2, style=Qt.PenStyle.DashLine), symbol="o",
+                                   symbolSize=5, symbolBrush="#d55e00", name="validation")
+        self.marker = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#444", width=1.5))
+        self.marker.setVisible(False)
+        plot.addItem(self.marker)
+        self.loss_widget.setToolTip("The loss after every epoch; the grey line marks the epoch shown")
+        self.loss_key = QLabel("<span style='color:#0072b2'>&#9644;</span> training loss &nbsp; "
+                               "<span style='color:#d55e00'>&#9644;</span> validation loss &nbsp; "
+                               "<span style='color:#444'>|</span> the epoch shown")
+
+        self.kernel_title = QLabel("Kernels")
+        self.kernel_grid = TileGrid(tile_px=30, gap=3, label_px=12)
+        self.kernel_grid.setToolTip("The probed conv layer's kernels after the epoch shown (blue negative, red "
+                                    "positive; one scale for all)")
+        self.maps_title = QLabel("Probe image's feature maps")
+        self.maps_grid = TileGrid(tile_px=56, gap=3, label_px=12)
+        self.maps_grid.setToolTip("What the probed layer makes of one fixed test image: one map per filter, bright "
+                                  "= strong response. While training they refresh every few batches.")
+        self.probe_image = QLabel()
+        self.probe_image.setToolTip("The probe: the first test image, fed through the network every few batches")
+        self.note = QLabel("")
+        for label in (self.kernel_title, self.maps_title, self.note):
+            label.setWordWrap(True)
+
+        inner = QWidget()
+        box = QVBoxLayout(inner)
+        box.setContentsMargins(2, 2, 2, 2)
+        box.addWidget(self.loss_widget)
+        box.addWidget(self.loss_key)
+        box.addWidget(self.kernel_title)
+        box.addWidget(self.kernel_grid)
+        row = QHBoxLayout()
+        row.addWidget(self.probe_image, 0, Qt.AlignmentFlag.AlignTop)
+        row.addWidget(self.maps_title, 1)
+        box.addLayout(row)
+        box.addWidget(self.maps_grid)
+        box.addWidget(self.note)
+        box.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(inner)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
+
+    def clear(self) -> None:
+        self.shown_epoch = self.shown_maps = None
+        self.loss_curve.setData([], [])
+        self.val_curve.setData([], [])
+        self.marker.setVisible(False)
+        self.kernel_grid.set_tiles([], -1.0, 1.0, "diverging")
+        self.maps_grid.set_tiles([], 0.0, 1.0, "gray")
+        self.kernel_title.setText("Kernels")
+        self.maps_title.setText("Probe image's feature maps")
+        self.probe_image.clear()
+        self.note.setText("Drag the epoch slider to replay the run: the loss marker, the kernels, the probe's "
+                          "maps, the projection and the histogram move to that epoch together. At the right end "
+                          "the maps follow the training live.")
+
+    def set_probe_image(self, image) -> None:
+        """The probe (HWC float 0..1) shown beside its maps."""
+        self.probe_image.setPixmap(to_pixmap(np.asarray(image), 56))
+
+    def set_history(self, history: dict) -> None:
+        """Per-epoch ``loss`` / ``val_loss`` lists (a copy of the session's)."""
+        loss = [float(v) for v in history.get("loss", [])]
+        val = [float(v) for v in history.get("val_loss", [])]
+        self.loss_curve.setData(np.arange(1, len(loss) + 1), np.asarray(loss))
+        self.loss_plot.setXRange(0.8, max(2, len(loss)) + 0.2, padding=0)
+        keep = [(i + 1, v) for i, v in enumerate(val) if np.isfinite(v)]
+        self.val_curve.setData([k for k, _ in keep], [v for _, v in keep])
+
+    def show_epoch(self, epoch: int, maps) -> None:
+        """Epoch ``epoch``'s record (a ProbeMaps with kernels, or None when the probe recorded none)."""
+        self.shown_epoch = int(epoch)
+        self.marker.setValue(float(epoch))
+        self.marker.setVisible(True)
+        if maps is None:
+            return
+        if maps.kernels is not None:
+            show_kernels(self.kernel_grid, maps.kernels, maps.bias, tile_px=max(18, 6 * maps.kernels.shape[0]))
+            kh, kw, c_in, f = maps.kernels.shape
+            self.kernel_title.setText(f"Kernels of “{maps.layer_name}” after epoch {epoch} ({f} filters, "
+                                      f"{kh}×{kw}×{c_in})")
+        self._draw_maps(maps, f"after epoch {epoch}")
+
+    def show_live(self, maps) -> None:
+        """The newest batch record (while the slider follows the run)."""
+        if maps is not None:
+            self._draw_maps(maps, f"live: epoch {maps.epoch + 1}, batch {maps.batch}")
+
+    def _draw_maps(self, maps, when: str) -> None:
+        self.shown_maps = maps
+        m = np.asarray(maps.maps)
+        n = min(MAX_MAPS, m.shape[-1])
+        tiles = [m[:, :, c] for c in range(n)]
+        lo, hi = data_range(m[:, :, :n])
+        self.maps_grid.set_tiles(tiles, lo, hi, "gray", labels=[f"f{c}" for c in range(n)], columns=8)
+        more = f", the first {n} of {m.shape[-1]}" if m.shape[-1] > n else ""
+        self.maps_title.setText(f"Probe image's feature maps at “{maps.layer_name}”, {when} ({m.shape[0]}×"
+                                f"{m.shape[1]}{more}; one gray scale {lo:.2g}..{hi:.2g})")

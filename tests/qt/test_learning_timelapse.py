@@ -1,0 +1,83 @@
+"""Watch it learn's probe and time-lapse, on a real tiny run: the probe's maps arrive (via the queued signal) at
+the chosen batch interval, computed on the training thread, equal to a Keras sub-model's output for the final
+weights; the epoch slider moves the loss marker, the kernels (equal to the conv snapshots), the probe's maps and
+the projection together."""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from cnnviz.core.explain.probe import ProbeRecorder
+from training_panel_fixtures import no_modal_dialogs, panel  # noqa: F401 (fixtures)
+from run_dir_fixture import app_runs  # noqa: F401 (fixture)
+from test_learning_view import tiny_spec
+
+pytestmark = pytest.mark.slow
+
+
+def test_probe_live_and_the_scrubber_moves_every_view_together(qtbot, panel, app_runs, monkeypatch):
+    import keras
+
+    threads = []
+    original = ProbeRecorder.maps
+
+    def maps(self, model):   # where the probe's TensorFlow runs
+        threads.append(threading.current_thread() is threading.main_thread())
+        return original(self, model)
+
+    monkeypatch.setattr(ProbeRecorder, "maps", maps)
+    view = panel.learning
+    view.max_images = 60
+    view.probe_every = 2
+    panel.set_spec(tiny_spec())
+    form = panel.form
+    form.data_box.limit_spin.setValue(160)
+    form.val_fraction_radio.setChecked(True)
+    form.val_fraction_spin.setValue(0.2)
+    form.batch_spin.setValue(16)
+    form.epochs_spin.setValue(2)
+    panel.plot_tabs.setCurrentWidget(view)
+    probed = []
+    view._relay.probed.connect(lambda: probed.append(view.probe.latest))
+    with qtbot.waitSignal(panel.model_trained, timeout=90_000):
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.shown_epoch == 2, timeout=5_000)
+    probe = view.probe
+    steps = -(-int(len(panel._session.data.x_train)) // 16)
+    expected = [(e, b) for e in range(2) for b in range(2, steps + 1, 2)]
+    assert probe.recorded == expected and probe.every == 2
+    assert threads and not any(threads), "the probe ran TensorFlow on the GUI thread"
+    assert probed and all(p is not None and p.batch % 2 == 0 for p in probed if p.epochs_done is None)
+    # the final epoch's maps: the Keras sub-model input -> conv_1 of the trained weights on the probe image
+    model = panel.trained_model
+    ds = form.dataset
+    np.testing.assert_allclose(probe.image, ds.x_test[0].astype(np.float32) / 255.0)
+    sub = keras.Model(model.inputs[0], model.get_layer("conv_1").output)
+    ref = np.asarray(sub(probe.image[None], training=False))[0]
+    np.testing.assert_allclose(probe.at_epoch(2).maps, ref, rtol=1e-5, atol=1e-6)
+    lapse = view.timelapse
+    np.testing.assert_allclose(lapse.loss_curve.yData, panel._session.history["loss"])
+    for k in (1, 2, 1):
+        view.epoch_slider.setValue(k)
+        assert lapse.shown_epoch == k and lapse.marker.value() == k
+        snap = panel.snapshots.get(k)
+        kh, kw, c_in, filters = snap.kernels.shape
+        tiles = [t for t in lapse.kernel_grid.tiles if t.shape == (kh, kw)]
+        assert len(tiles) == filters * c_in
+        for f in range(filters):
+            np.testing.assert_allclose(tiles[f * c_in], snap.kernels[:, :, 0, f], rtol=1e-6)
+        rec = probe.at_epoch(k)
+        assert lapse.shown_maps is rec and f"after epoch {k}" in lapse.maps_title.text()
+        for c, tile in enumerate(lapse.maps_grid.tiles):
+            np.testing.assert_allclose(tile, rec.maps[:, :, c], rtol=1e-6)
+        proj = next(p for p in view.recorder.projections if p.epoch == k)
+        for cls, item in enumerate(view.class_items):
+            idx = np.asarray(item.data["data"], dtype=int)
+            np.testing.assert_allclose(item.data["x"], proj.points[idx, 0])
+            np.testing.assert_allclose(item.data["y"], proj.points[idx, 1])
+    assert not np.allclose(panel.snapshots.get(1).kernels, panel.snapshots.get(2).kernels)
+    view.resize(1300, 620)
+    view.grab().save("/tmp/learning_timelapse.png")
