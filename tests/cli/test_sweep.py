@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -30,8 +31,14 @@ def _config(tmp_path, data, name="two.sweep.json"):
 @pytest.mark.slow
 def test_a_local_two_trial_sweep_writes_two_run_folders_and_a_summary_the_runs_tab_opens(qtbot, tmp_path):
     out = tmp_path / "sweep"
-    result = subprocess.run([sys.executable, "-m", "cnnviz.cli", "sweep", str(_config(tmp_path, TWO)), "--out",
-                             str(out)], capture_output=True, text=True, timeout=240, env=ENV)
+    proc = subprocess.Popen([sys.executable, "-m", "cnnviz.cli", "sweep", str(_config(tmp_path, TWO)), "--out",
+                             str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    try:
+        stdout, stderr = proc.communicate(timeout=240)
+    except subprocess.TimeoutExpired:   # Ctrl-C, so that the sweep shuts its Ray down (a kill would leave agents)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    result = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.startswith("2 of 2 trial(s) completed; best trial_00"), result.stdout
     for name, lr in (("trial_000", 0.001), ("trial_001", 0.01)):

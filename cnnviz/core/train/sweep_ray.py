@@ -32,18 +32,33 @@ def _trial(param: dict[str, Any]) -> None:
     from cnnviz.core.train.events import EpochResult
     from cnnviz.core.train.run import Run
 
+    runs = []
+
     def emit(event) -> None:
         if isinstance(event, EpochResult):
-            tune.report({"epoch": event.epoch + 1, "loss": _num(event.loss), "accuracy": _num(event.accuracy),
-                         "val_loss": _num(event.val_loss), "val_accuracy": _num(event.val_accuracy),
-                         "done": False})
+            _report({"epoch": event.epoch + 1, "loss": _num(event.loss), "accuracy": _num(event.accuracy),
+                     "val_loss": _num(event.val_loss), "val_accuracy": _num(event.val_accuracy), "done": False},
+                    runs)
 
     run = Run.start(config["folder"], data=DataChoice.from_dict(config["data"]),
                     config=TrainingConfig.from_dict(config["training"]), spec=ModelSpec.from_dict(config["spec"]),
                     emit=emit, origin="sweep")
+    runs.append(run)
     result = run.execute()
+    # Ray's way to end the trial's thread here is SystemExit from report (when Tune moves on): left to Ray
     tune.report({"epoch": result.epochs_done, "status": result.status, "test_accuracy": _num(result.test_accuracy),
                  "done": True})
+
+
+def _report(metrics: dict[str, Any], runs: list) -> None:
+    """tune.report of an epoch; when Tune is stopping the trial (the sweep's Ctrl-C) report raises SystemExit,
+    which here becomes the Run's own stop after this batch: the trial is "interrupted" (resumable), not "failed"
+    (a SystemExit through Keras's fit would be recorded as a failure)."""
+    try:
+        tune.report(metrics)
+    except SystemExit:
+        for run in runs:
+            run.request_stop()
 
 
 def _num(value: float) -> float | None:
@@ -84,6 +99,8 @@ def start_ray(address: str | None) -> None:
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     import logging
 
+    # Tune's own words on Ctrl-C ("Resume experiment with: Tuner.restore(...)") are not for cnnviz users
+    logging.getLogger("ray.tune.tune").setLevel(logging.ERROR)
     if address:
         ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
     else:
@@ -128,8 +145,10 @@ def run_sweep(out: Path, sweep: SweepPlan, *, address: str | None = None, concur
                     interrupted = True   # Tune stopped it (Ctrl-C) before it finished
             interrupted = interrupted or len(grid) < len(trials)
     finally:
-        try:
-            rows = write_summary(out, sweep, errors)
-        finally:
-            ray.shutdown()
+        ray.shutdown()   # first: a trial's worker then no longer holds its run folder, which reads "interrupted"
+    rows = write_summary(out, sweep, errors)
+    if interrupted:
+        stopped = [r["run_folder"] for r in rows if r["status"] == "interrupted"]
+        say("stopped" + (f"; continue a stopped trial with: cnnviz-cli train --resume --out {out / stopped[0]}"
+                         if stopped else ""))
     return rows, interrupted
