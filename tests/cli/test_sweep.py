@@ -108,7 +108,8 @@ BAD = [
 
 
 @pytest.mark.parametrize("config, says", BAD, ids=[str(i) for i in range(len(BAD))])
-def test_a_bad_config_is_one_line_and_exit_2_before_ray_starts(tmp_path, capsys, config, says):
+def test_a_bad_config_is_one_line_and_exit_2_before_ray_starts(tmp_path, capsys, monkeypatch, config, says):
+    monkeypatch.setattr("cnnviz.core.train.sweep_ray.run_sweep", lambda *a, **k: pytest.fail("Ray was started"))
     out = tmp_path / "sweep"
     assert main(["sweep", str(_config(tmp_path, config)), "--out", str(out)]) == 2
     err = capsys.readouterr().err.splitlines()
