@@ -82,6 +82,9 @@ def test_a_chosen_layer_and_clear_errors():
         ProbeRecorder(np.zeros((5, 5, 1), np.float32)).maps(model)
     with pytest.raises(ExplainError, match="at least 1 batch"):
         ProbeRecorder(data.x_val[0], every=0)
+    no_conv = build_model(ModelSpec((10, 10, 1), [L("Flatten", "flatten"), L("Dense", "out", units=2)]), seed=0)
+    with pytest.raises(ExplainError, match="the model has no Conv2D layer: there are no feature maps to probe"):
+        ProbeRecorder(data.x_val[0]).on_batch(0, 1, no_conv)
 
 
 def test_auto_interval_keeps_the_probe_within_its_budget():

@@ -3,15 +3,19 @@ kernels after that epoch, and the probe image's feature maps (live every few bat
 the newest epoch, else the maps recorded when that epoch ended).
 
 Everything shown was recorded on the training thread by :class:`cnnviz.core.explain.probe.ProbeRecorder`; this
-widget only draws those arrays (GUI thread, no TensorFlow).
+widget only draws those arrays (GUI thread, no TensorFlow). :func:`attach_probe` hooks the recorder into a
+session's batches.
 """
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from cnnviz.core.errors import UserError
 from cnnviz.qt.inspector.colors import data_range
 from cnnviz.qt.inspector.kernels_view import show_kernels
 from cnnviz.qt.inspector.tiles import TileGrid
@@ -19,6 +23,13 @@ from cnnviz.qt.inspector.tiles import TileGrid
 from .images import to_pixmap
 
 MAX_MAPS = 32   # channels drawn (a wider layer shows its first 32)
+PROBE_SIGNAL_S = 0.1   # the live probe maps are redrawn at most this often
+
+
+def why(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
+
+
 
 
 class TimeLapse(QWidget):
@@ -139,3 +150,34 @@ class TimeLapse(QWidget):
         more = f", the first {n} of {m.shape[-1]}" if m.shape[-1] > n else ""
         self.maps_title.setText(f"Probe image's feature maps at “{maps.layer_name}”, {when} ({m.shape[0]}×"
                                 f"{m.shape[1]}{more}; one gray scale {lo:.2g}..{hi:.2g})")
+
+
+def attach_probe(view, session, probe, relay) -> None:
+    """Chain ``probe.on_batch`` into ``session.on_batch_end`` (the training thread): it records every few
+    batches and, at most every PROBE_SIGNAL_S, emits ``relay.probed`` (queued to the GUI thread). A probe that
+    fails says why in ``view._probe_error`` and stops; the training goes on."""
+    if probe is None:
+        return
+    previous = session.on_batch_end
+    last = [0.0]
+
+    def on_batch_end(epoch, batch, model, _previous=previous):   # the training thread
+        if _previous is not None:
+            _previous(epoch, batch, model)
+        if not view._live or view._probe_error:
+            return
+        try:   # never let the probe break the training run
+            if probe.on_batch(epoch, batch, model) is None:
+                return
+        except Exception as exc:  # noqa: BLE001
+            view._probe_error = f"no probe maps: {why(exc)}"
+            return
+        now = time.perf_counter()
+        if now - last[0] >= PROBE_SIGNAL_S:
+            last[0] = now
+            try:
+                relay.probed.emit()
+            except RuntimeError:   # the view is gone (the app is closing)
+                pass
+
+    session.on_batch_end = on_batch_end

@@ -15,7 +15,6 @@ the histogram, the loss curve's marker, the kernels and the probe's maps togethe
 from __future__ import annotations
 
 import html
-import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -28,7 +27,7 @@ from cnnviz.core.explain.projection import ProjectionRecorder
 from cnnviz.core.explain.weights import WeightHistograms
 from cnnviz.core.errors import UserError
 
-from .learning_timelapse import TimeLapse
+from .learning_timelapse import TimeLapse, attach_probe, why as _why
 
 # Okabe-Ito and Tableau colours: ten classes told apart, also by most colour-blind viewers
 CLASS_COLORS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000",
@@ -36,7 +35,6 @@ CLASS_COLORS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00"
 DEFAULT_IMAGES = 300   # enough to see the classes part; cheap next to an epoch (benchmarks/learning_overhead.py)
 HIST_NOW = "#0072b2"
 HIST_START = (120, 120, 120)
-PROBE_SIGNAL_S = 0.1   # the live probe maps are redrawn at most this often
 
 
 def class_color(k: int) -> str:
@@ -197,7 +195,7 @@ class LearningView(QWidget):
         self._session = session
         previous = session.on_epoch_end
         recorder, hists, relay, probe = self.recorder, self.histograms, self._relay, self.probe
-        self._attach_probe(session, probe, relay)
+        attach_probe(self, session, probe, relay)
 
         def on_epoch_end(epoch, model, _previous=previous):   # the training thread
             if _previous is not None:
@@ -210,43 +208,16 @@ class LearningView(QWidget):
                 if probe is not None and not self._probe_error:
                     try:
                         probe.on_epoch(epoch, model)
-                    except UserError as exc:   # e.g. no conv layer: the other views go on
-                        self._probe_error = f"no probe maps: {exc}"
+                    except Exception as exc:  # noqa: BLE001 (e.g. no conv layer: the other views go on)
+                        self._probe_error = f"no probe maps: {_why(exc)}"
                 relay.recorded.emit(epoch + 1)
             except Exception as exc:  # noqa: BLE001
                 try:
-                    relay.failed.emit(str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}")
+                    relay.failed.emit(_why(exc))
                 except RuntimeError:   # the view is gone (the app is closing)
                     pass
 
         session.on_epoch_end = on_epoch_end
-
-    def _attach_probe(self, session, probe, relay) -> None:
-        if probe is None:
-            return
-        previous = session.on_batch_end
-        last = [0.0]
-
-        def on_batch_end(epoch, batch, model, _previous=previous):   # the training thread
-            if _previous is not None:
-                _previous(epoch, batch, model)
-            if not self._live or self._probe_error:
-                return
-            try:
-                if probe.on_batch(epoch, batch, model) is None:
-                    return
-            except UserError as exc:
-                self._probe_error = f"no probe maps: {exc}"
-                return
-            now = time.perf_counter()
-            if now - last[0] >= PROBE_SIGNAL_S:
-                last[0] = now
-                try:
-                    relay.probed.emit()
-                except RuntimeError:   # the view is gone (the app is closing)
-                    pass
-
-        session.on_batch_end = on_batch_end
 
     def clear(self) -> None:
         self.recorder = self.histograms = self._images = self.probe = None
