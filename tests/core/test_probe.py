@@ -87,6 +87,27 @@ def test_a_chosen_layer_and_clear_errors():
         ProbeRecorder(data.x_val[0]).on_batch(0, 1, no_conv)
 
 
+def test_the_layer_chosen_mid_run_is_probed_from_the_next_record():
+    data = _data()
+    probe = ProbeRecorder(data.x_val[0], every=5)
+    model = build_model(_spec(), seed=1)
+    session = TrainingSession(model, data, TrainingConfig(batch_size=12, epochs=2, learning_rate=0.05),
+                              on_epoch_end=probe.on_epoch)
+    layers = []
+
+    def on_batch(epoch, batch, m):
+        rec = probe.on_batch(epoch, batch, m)
+        if rec is not None:
+            layers.append(rec.layer_name)
+            if len(layers) == 2:
+                probe.choose_layer("conv_b")
+
+    session.on_batch_end = on_batch
+    session.run()
+    assert layers == ["conv_a", "conv_a", "conv_b", "conv_b"]
+    assert probe.at_epoch(1).layer_name == "conv_b" and probe.at_epoch(2).maps.shape == (6, 6, 2)
+
+
 def test_auto_interval_keeps_the_probe_within_its_budget():
     assert choose_every(0.001, 0.05, 0.01) == 2
     assert choose_every(0.001, 0.2, 0.01) == 1

@@ -79,5 +79,37 @@ def test_probe_live_and_the_scrubber_moves_every_view_together(qtbot, panel, app
             np.testing.assert_allclose(item.data["x"], proj.points[idx, 0])
             np.testing.assert_allclose(item.data["y"], proj.points[idx, 1])
     assert not np.allclose(panel.snapshots.get(1).kernels, panel.snapshots.get(2).kernels)
-    view.resize(1300, 620)
+    assert [lapse.layer_combo.itemText(i) for i in range(lapse.layer_combo.count())] == ["conv_1"]
+    view.resize(1300, 660)
     view.grab().save("/tmp/learning_timelapse.png")
+
+
+def test_the_probe_layer_picked_in_the_view_is_recorded_when_training_goes_on(qtbot, panel, app_runs):
+    from cnnviz.core.model.spec import LayerSpec, ModelSpec
+
+    L = LayerSpec.make
+    spec = ModelSpec((28, 28, 1), [L("Conv2D", "conv_1", filters=2, kernel_size=3, activation="relu"),
+                                   L("Conv2D", "conv_2", filters=3, kernel_size=3, activation="relu"),
+                                   L("Flatten", "flatten"), L("Dense", "out", units=10, activation="softmax")],
+                     name="two_convs")
+    view = panel.learning
+    view.max_images = 30
+    view.probe_every = 3
+    panel.set_spec(spec)
+    panel.form.data_box.limit_spin.setValue(96)
+    panel.form.batch_spin.setValue(32)
+    panel.form.epochs_spin.setValue(1)
+    with qtbot.waitSignal(panel.model_trained, timeout=90_000):
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.shown_epoch == 1, timeout=5_000)
+    combo = view.timelapse.layer_combo
+    assert [combo.itemText(i) for i in range(combo.count())] == ["conv_1", "conv_2"]
+    assert view.probe.at_epoch(1).layer_name == "conv_1"
+    combo.setCurrentText("conv_2")
+    panel.more_spin.setValue(1)
+    with qtbot.waitSignal(panel.model_trained, timeout=90_000):
+        qtbot.mouseClick(panel.more_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.shown_epoch == 2, timeout=5_000)
+    rec = view.probe.at_epoch(2)
+    assert rec.layer_name == "conv_2" and rec.maps.shape == (24, 24, 3) and rec.kernels.shape == (3, 3, 2, 3)
+    assert view.timelapse.shown_maps is rec and "conv_2" in view.timelapse.kernel_title.text()

@@ -88,6 +88,7 @@ class ProbeRecorder:
         self._latest: ProbeMaps | None = None
         self._epochs: dict[int, ProbeMaps] = {}
         self._probe = None      # (model, layer, compiled sub-model, input tensor)
+        self._pending: str | None = None   # a layer chosen from another thread, applied at the next record
         self._since = 0
         self._epoch = None
         self._batch = 0
@@ -116,6 +117,12 @@ class ProbeRecorder:
             if epochs_done not in self._epochs:
                 raise KeyError(f"no probe maps after {epochs_done} epoch(s); have {sorted(self._epochs)}")
             return self._epochs[epochs_done]
+
+    def choose_layer(self, name: str) -> None:
+        """Probe the Conv2D layer ``name`` from the next record on (any thread; a wrong name makes that record
+        raise ExplainError)."""
+        with self._lock:
+            self._pending = str(name)
 
     # --- recording (training thread) ----------------------------------------------------------------
     def maps(self, model) -> np.ndarray:
@@ -182,6 +189,10 @@ class ProbeRecorder:
         self.every = choose_every(probe_s, self._batch_time / self._batch_count, self.budget)
 
     def _probe_for(self, model):
+        with self._lock:
+            pending, self._pending = self._pending, None
+        if pending is not None and pending != self.layer_name:
+            self.layer_name, self._probe = pending, None
         if self._probe is not None and self._probe[0] is model:
             return self._probe
         keras = _keras()

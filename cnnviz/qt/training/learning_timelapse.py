@@ -12,8 +12,8 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from cnnviz.core.errors import UserError
 from cnnviz.qt.inspector.colors import data_range
@@ -33,7 +33,10 @@ def why(exc: Exception) -> str:
 
 
 class TimeLapse(QWidget):
-    """Loss curve + marker, kernels and probe maps for one epoch (:meth:`show_epoch`) or live (:meth:`show_live`)."""
+    """Loss curve + marker, kernels and probe maps for one epoch (:meth:`show_epoch`) or live (:meth:`show_live`).
+    ``layer_chosen(name)`` when the user picks another conv layer to probe."""
+
+    layer_chosen = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,6 +61,10 @@ class TimeLapse(QWidget):
                                "<span style='color:#d55e00'>&#9644;</span> validation loss &nbsp; "
                                "<span style='color:#444'>|</span> the epoch shown")
 
+        self.layer_combo = QComboBox()
+        self.layer_combo.setToolTip("The conv layer whose kernels and probe maps are recorded (from the next "
+                                    "batch of training on)")
+        self.layer_combo.currentTextChanged.connect(self._on_layer_combo_changed)
         self.kernel_title = QLabel("Kernels")
         self.kernel_grid = TileGrid(tile_px=30, gap=3, label_px=12)
         self.kernel_grid.setToolTip("The probed conv layer's kernels after the epoch shown (blue negative, red "
@@ -77,6 +84,10 @@ class TimeLapse(QWidget):
         box.setContentsMargins(2, 2, 2, 2)
         box.addWidget(self.loss_widget)
         box.addWidget(self.loss_key)
+        pick = QHBoxLayout()
+        pick.addWidget(QLabel("Probe layer"))
+        pick.addWidget(self.layer_combo, 1)
+        box.addLayout(pick)
         box.addWidget(self.kernel_title)
         box.addWidget(self.kernel_grid)
         row = QHBoxLayout()
@@ -104,9 +115,24 @@ class TimeLapse(QWidget):
         self.kernel_title.setText("Kernels")
         self.maps_title.setText("Probe image's feature maps")
         self.probe_image.clear()
+        self.set_layers([])
         self.note.setText("Drag the epoch slider to replay the run: the loss marker, the kernels, the probe's "
                           "maps, the projection and the histogram move to that epoch together. At the right end "
                           "the maps follow the training live.")
+
+    def set_layers(self, names: list[str], current: str | None = None) -> None:
+        """The conv layers one can probe (no signal)."""
+        self.layer_combo.blockSignals(True)
+        self.layer_combo.clear()
+        self.layer_combo.addItems(list(names))
+        if current in names:
+            self.layer_combo.setCurrentText(current)
+        self.layer_combo.blockSignals(False)
+
+    @Slot(str)
+    def _on_layer_combo_changed(self, name: str) -> None:
+        if name:
+            self.layer_chosen.emit(name)
 
     def set_probe_image(self, image) -> None:
         """The probe (HWC float 0..1) shown beside its maps."""

@@ -22,7 +22,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider, QSplitter, QVBoxLayout,
                                QWidget)
 
-from cnnviz.core.explain.probe import ProbeRecorder
+from cnnviz.core.explain.probe import ProbeRecorder, conv_layers
 from cnnviz.core.explain.projection import ProjectionRecorder
 from cnnviz.core.explain.weights import WeightHistograms
 from cnnviz.core.errors import UserError
@@ -72,6 +72,7 @@ class LearningView(QWidget):
         self._relay.probed.connect(self._on_probed)
         self._relay.failed.connect(self._on_failed)
         self.timelapse = TimeLapse()
+        self.timelapse.layer_chosen.connect(self._on_probe_layer_chosen)
 
         self.live_check = QCheckBox("Record after every epoch")
         self.live_check.setChecked(True)
@@ -196,6 +197,12 @@ class LearningView(QWidget):
         previous = session.on_epoch_end
         recorder, hists, relay, probe = self.recorder, self.histograms, self._relay, self.probe
         attach_probe(self, session, probe, relay)
+        if probe is not None:
+            try:   # names only (the model is built): no TensorFlow op runs here
+                names = [ly.name for ly in conv_layers(session.model)]
+            except Exception:  # noqa: BLE001
+                names = []
+            self.timelapse.set_layers(names, probe.layer_name or (names[0] if names else None))
 
         def on_epoch_end(epoch, model, _previous=previous):   # the training thread
             if _previous is not None:
@@ -287,6 +294,11 @@ class LearningView(QWidget):
         following = not self.epoch_slider.isEnabled() or self.epoch_slider.value() >= self.epoch_slider.maximum()
         if self.probe is not None and following:
             self.timelapse.show_live(self.probe.latest)
+
+    @Slot(str)
+    def _on_probe_layer_chosen(self, name: str) -> None:
+        if self.probe is not None:
+            self.probe.choose_layer(name)
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
