@@ -250,3 +250,53 @@ def test_memory_figures_are_written_in_decimal_units(n, text):
     from cnnviz.core.model.shapes import _bytes_text
 
     assert _bytes_text(n) == text
+
+
+# ------------------------------------------------------------------------- spec.py: the Builder's refusals
+def _problems(spec):
+    from cnnviz.core.model.spec import validate_values
+
+    return [(p.layer, p.field, p.message) for p in validate_values(spec)]
+
+
+def _field(kind, name):
+    from cnnviz.core.model.spec import LAYER_KINDS
+
+    return next(f for f in LAYER_KINDS[kind].fields if f.name == name)
+
+
+def test_input_size_limits_are_4096_by_4096_by_64_inclusive():
+    too_large = "is too large for this app (at most 4096x4096x64)"
+    assert _problems(ModelSpec((4096, 4096, 64), [])) == []
+    assert _problems(ModelSpec((4097, 1, 1), [])) == [(None, "input_shape", f"input 4097x1x1 {too_large}")]
+    assert _problems(ModelSpec((1, 4097, 1), [])) == [(None, "input_shape", f"input 1x4097x1 {too_large}")]
+    assert _problems(ModelSpec((8, 8, 65), [])) == [(None, "input_shape", f"input 8x8x65 {too_large}")]
+    assert _problems(ModelSpec((8, 0, 1), [])) == [(None, "input_shape", "input width must be at least 1, got 0")]
+
+
+def test_a_model_of_1000_layers_is_accepted_and_1001_refused():
+    from cnnviz.core.model.spec import MAX_LAYERS
+
+    assert MAX_LAYERS == 1000
+    assert _problems(ModelSpec((8, 8, 1), [L("Flatten", f"f{i}") for i in range(1000)])) == []
+    assert _problems(ModelSpec((8, 8, 1), [L("Flatten", f"f{i}") for i in range(1001)])) == [
+        (None, "layers", "the model has 1,001 layers; cnnviz builds models of at most 1,000 layers")]
+
+
+def test_field_limits_inclusive_exclusive_and_non_finite():
+    from cnnviz.core.model.spec import field_problems
+
+    rate, filters = _field("Dropout", "rate"), _field("Conv2D", "filters")
+    assert field_problems(rate, 0.999) is None and field_problems(rate, 1.0) == "must be below 1, got 1"
+    assert field_problems(filters, 4096) is None
+    assert field_problems(filters, 4097) == "must be at most 4096, got 4097"
+    assert field_problems(rate, float("nan")) == "must be a finite number, got nan"
+    assert field_problems(rate, float("inf")) == "must be a finite number, got inf"
+    max_value = _field("ReLU", "max_value")        # optional: None is fine, a NaN is not
+    assert field_problems(max_value, None) is None and field_problems(max_value, 6.0) is None
+    assert field_problems(max_value, float("nan")) == "must be a finite number, got nan"
+    kernel = _field("Conv2D", "kernel_size")       # a pair: either number out of range, said once for both
+    assert field_problems(kernel, (0, 3)) == "must be at least 1 in each direction, got 0x3"
+    assert field_problems(kernel, (3, 256)) == "must be at most 255 in each direction, got 3x256"
+    assert _problems(ModelSpec((8, 8, 1), [L("Dropout", "d", rate=1.0)])) == [
+        (0, "rate", "layer 1 (d): rate must be below 1, got 1")]
