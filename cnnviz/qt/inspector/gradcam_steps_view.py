@@ -62,6 +62,8 @@ class GradCamStepsView(QWidget):
                 item.setLabel("bottom", "channel k")
                 item.showGrid(y=True, alpha=0.3)
                 plot.setFixedSize(STEP_PX + 40, STEP_PX)
+                plot.setToolTip("α_k for each channel k of the layer: the mean gradient of the class score over "
+                                "that channel's map. Red bars speak for the class, blue against it")
                 self.alpha_plot = plot
                 self.alpha_bars = None
                 pane = plot
