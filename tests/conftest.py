@@ -119,7 +119,10 @@ def _shut_down_windows() -> None:
 # own included; only faulthandler's C watchdog still runs. It writes every thread's stack to HANG_LOG and ends the
 # process, so a hang costs minutes, not the CI's whole budget; `make test` prints the file when pytest fails.
 HANG_S = float(os.environ.get("CNNVIZ_HANG_S", "480"))
+# One file per pytest-xdist worker (gw0, gw1, ...): each worker's watchdog ends only that worker.
 HANG_LOG = Path(os.environ.get("CNNVIZ_HANG_LOG", ROOT / ".pytest-hang.log"))
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    HANG_LOG = HANG_LOG.with_name(f"{HANG_LOG.stem}-{os.environ['PYTEST_XDIST_WORKER']}{HANG_LOG.suffix}")
 _hang_file = None
 
 
