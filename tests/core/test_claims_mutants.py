@@ -300,3 +300,44 @@ def test_field_limits_inclusive_exclusive_and_non_finite():
     assert field_problems(kernel, (3, 256)) == "must be at most 255 in each direction, got 3x256"
     assert _problems(ModelSpec((8, 8, 1), [L("Dropout", "d", rate=1.0)])) == [
         (0, "rate", "layer 1 (d): rate must be below 1, got 1")]
+
+
+# ------------------------------------------------------------------------------- spec: names and typed values
+def test_new_layers_get_the_first_free_number_and_keep_their_settings():
+    """The Builder's names for new layers (a number a student sees): conv_1 first, then the first free one."""
+    spec = ModelSpec((28, 28, 1), [])
+    assert spec.unique_name("conv") == "conv_1"
+    spec = ModelSpec((28, 28, 1), [L("Conv2D", "conv_1", filters=2, kernel_size=3),
+                                   L("Conv2D", "conv_3", filters=2, kernel_size=3)])
+    assert spec.unique_name("conv") == "conv_2"
+    spec.layers.insert(1, L("Conv2D", "conv_2", filters=2, kernel_size=3))
+    assert spec.unique_name("conv") == "conv_4"
+    layer = spec.new_layer("Conv2D", filters=7, kernel_size=5)
+    assert layer.name == "conv_4"
+    assert layer.params["filters"] == 7 and list(layer.params["kernel_size"]) == [5, 5]
+
+
+@pytest.mark.parametrize("value", [True, "0.5", [0.5]])
+def test_a_float_setting_refuses_a_bool_a_string_and_a_list(value):
+    from cnnviz.core.model.spec import SpecError
+
+    with pytest.raises(SpecError, match=r"momentum must be a number, got") as error:
+        L("BatchNormalization", "bn", momentum=value)
+    assert "or null" not in str(error.value)
+
+
+def test_an_optional_float_takes_none_and_says_or_null_when_refusing():
+    from cnnviz.core.model.spec import SpecError
+
+    assert L("ReLU", "r", max_value=None).params["max_value"] is None
+    assert L("ReLU", "r", max_value=6).params["max_value"] == 6
+    with pytest.raises(SpecError, match=r"max_value must be a number or null, got True"):
+        L("ReLU", "r", max_value=True)
+
+
+@pytest.mark.parametrize("value", [[1, 2, 3], [3], "ab", [3, "3"], [3, 2.5]])
+def test_a_pair_setting_refuses_anything_but_one_or_two_whole_numbers(value):
+    from cnnviz.core.model.spec import SpecError
+
+    with pytest.raises(SpecError, match=r"kernel_size must be a whole number or a pair \[height, width\]"):
+        L("Conv2D", "c", filters=2, kernel_size=value)
