@@ -119,3 +119,54 @@ def test_auto_interval_keeps_the_probe_within_its_budget():
     assert probe.every > 1
     gaps = [b - a for (e1, a), (e2, b) in zip(probe.recorded, probe.recorded[1:]) if e1 == e2]
     assert gaps and min(gaps) >= 1 and len(probe.recorded) < 60
+
+
+def test_each_epochs_grad_cam_equals_the_core_grad_cam_of_that_epochs_weights():
+    from cnnviz.core.explain.gradcam_steps import gradcam_steps
+
+    data = _data()
+    label = int(data.y_val[0])
+    probe = ProbeRecorder(data.x_val[0], every=50, label=label)
+    model = build_model(_spec(), seed=3)
+    weights = {}
+
+    def on_epoch(epoch, m):
+        probe.on_epoch(epoch, m)
+        weights[epoch + 1] = [np.array(w) for w in m.get_weights()]   # epoch k's weights, as the probe saw them
+
+    session = TrainingSession(model, data, TrainingConfig(batch_size=12, epochs=3, learning_rate=0.05),
+                              on_epoch_end=on_epoch)
+    session.run()
+    assert probe.epochs == [1, 2, 3] and probe.cam_error == ""
+    assert len(probe.cam_seconds) == 3
+    twin = build_model(_spec(), seed=9)
+    cams = {}
+    for k in (1, 2, 3):
+        rec = probe.at_epoch(k)
+        assert rec.cam_class == label and rec.cam_true and rec.cam_layer == "conv_b"
+        assert rec.cam.shape == (10, 10) and not rec.cam.flags.writeable
+        twin.set_weights(weights[k])
+        ref = gradcam_steps(twin, probe.image, label).heat   # computed independently, on a model of epoch k
+        np.testing.assert_allclose(rec.cam, ref, atol=1e-5)
+        cams[k] = rec.cam
+    final = gradcam_steps(model, probe.image, label)
+    np.testing.assert_allclose(probe.at_epoch(3).cam, final.heat, atol=1e-5)
+    assert final.heat.max() > 0
+    assert not np.allclose(cams[1], cams[3], atol=1e-3), "the epochs' heat maps should differ"
+
+
+def test_without_a_label_grad_cam_explains_the_predicted_class():
+    from cnnviz.core.inspect.inspection import ModelInspector
+
+    data = _data()
+    probe = ProbeRecorder(data.x_val[2], every=50)
+    model, _ = _train(probe, epochs=1)
+    rec = probe.at_epoch(1)
+    ins = ModelInspector(model)
+    predicted = ins.feature_maps(probe.image).predicted
+    assert rec.cam_class == predicted and not rec.cam_true
+    np.testing.assert_allclose(rec.cam, ins.grad_cam(probe.image, predicted), atol=1e-5)
+    bad = ProbeRecorder(data.x_val[0], every=50, label=7)
+    _train(bad, epochs=1)
+    assert bad.at_epoch(1).cam is None and bad.at_epoch(1).maps is not None
+    assert bad.cam_error == "no Grad-CAM: the probe's class 7 is out of range: the model has 2 classes"

@@ -9,7 +9,12 @@ latest maps and one record per completed epoch; readers on other threads get imm
 
 How often: ``every=N`` records after every N-th batch of each epoch. ``every=None`` (auto) chooses N from what
 it measures, so that the probe costs at most ``budget`` (default 1%) of the training time: N = ceil(probe time /
-(budget x batch time)), updated after every record. Qt-free.
+(budget x batch time)), updated after every record.
+
+Each epoch-end record also holds the probe's Grad-CAM heat map on the last conv layer, for its true class
+(``label``) or, without a label, the class the model predicts then: the core
+:meth:`cnnviz.core.inspect.inspection.ModelInspector.grad_cam`, with an inspector built once per model and sharing
+its weights (``copy=False``), so each epoch costs one compiled forward and backward pass. Qt-free.
 """
 from __future__ import annotations
 
@@ -39,6 +44,10 @@ class ProbeMaps:
     epochs_done: int | None = None
     kernels: np.ndarray | None = None
     bias: np.ndarray | None = None
+    cam: np.ndarray | None = None        # (H, W) float32 0..1: Grad-CAM of the probe (epoch-end records only)
+    cam_class: int | None = None         # the class it explains
+    cam_layer: str | None = None         # the conv layer it is computed on (the last one)
+    cam_true: bool = True                # cam_class is the probe's true class (else the predicted one)
 
 
 def conv_layers(model) -> list:
@@ -63,11 +72,12 @@ def choose_every(probe_s: float, batch_s: float, budget: float) -> int:
 class ProbeRecorder:
     """One probe image's maps at ``layer_name`` (default: the first Conv2D), every few batches and per epoch.
 
-    ``image``: HWC (or HW) uint8 0..255 or float 0..1, scaled like the training data.
+    ``image``: HWC (or HW) uint8 0..255 or float 0..1, scaled like the training data. ``label``: its true class
+    (Grad-CAM explains that class; None: the predicted class at each epoch's end).
     """
 
     def __init__(self, image, layer_name: str | None = None, every: int | None = None,
-                 budget: float = 0.01) -> None:
+                 budget: float = 0.01, label: int | None = None) -> None:
         x = np.asarray(image)
         if x.ndim == 2:
             x = x[..., None]
@@ -81,6 +91,7 @@ class ProbeRecorder:
         if not 0 < budget < 1:
             raise ExplainError(f"the probe's time budget is a share of the training time in (0, 1); got {budget}")
         self.layer_name = layer_name
+        self.label = None if label is None else int(label)
         self.auto = every is None
         self.every = 1 if every is None else int(every)
         self.budget = float(budget)
@@ -99,6 +110,9 @@ class ProbeRecorder:
         self._batch_count = 0
         self._t_last: float | None = None
         self._spent = 0.0   # probe time since the last batch call (not training time)
+        self._inspector = None   # (model, ModelInspector sharing its weights) for Grad-CAM
+        self.cam_seconds: list[float] = []   # each epoch's Grad-CAM (the first one includes building and tracing)
+        self.cam_error = ""   # why there is no Grad-CAM (the maps and kernels are recorded all the same)
 
     # --- reading (any thread) -----------------------------------------------------------------------
     @property
@@ -173,13 +187,39 @@ class ProbeRecorder:
             if arr is not None:
                 arr.flags.writeable = False
         batch = self._batch if epoch == self._epoch else 0
+        cam = cls = cam_layer = None
+        try:
+            cam, cls, cam_layer = self.grad_cam(model)
+        except Exception as exc:  # noqa: BLE001 (e.g. no spatial conv output: the maps and kernels still count)
+            self.cam_error = f"no Grad-CAM: {exc}"
         item = ProbeMaps(int(epoch), int(batch), self._step, layer.name, self.maps(model), int(epoch) + 1,
-                         kernels, bias)
+                         kernels, bias, cam, cls, cam_layer, self.label is not None)
         with self._lock:
             self._latest = item
             self._epochs[int(epoch) + 1] = item
         self._t_last = None   # validation and the other epoch-end work are no batch time
         return item
+
+    def grad_cam(self, model) -> tuple[np.ndarray, int, str]:
+        """(heat map (H, W) float32 0..1, class, layer name): the probe's Grad-CAM on the last conv layer now,
+        for ``label`` or the predicted class (training thread; the inspector is built once per model)."""
+        t0 = time.perf_counter()
+        if self._inspector is None or self._inspector[0] is not model:
+            from cnnviz.core.inspect.inspection import ModelInspector
+
+            self._inspector = (model, ModelInspector(model, copy=False))
+        ins = self._inspector[1]
+        info = ins.last_conv_layer()
+        if info is None or not info.is_spatial:
+            raise ExplainError("Grad-CAM needs a convolution layer with a spatial (H, W, C) output")
+        n = len(ins.class_names)
+        if self.label is not None and not 0 <= self.label < n:
+            raise ExplainError(f"the probe's class {self.label} is out of range: the model has {n} classes")
+        cls = self.label if self.label is not None else ins.feature_maps(self.image).predicted
+        heat = ins.grad_cam(self.image, cls, info.index)
+        heat.flags.writeable = False
+        self.cam_seconds.append(time.perf_counter() - t0)
+        return heat, int(cls), info.name
 
     def _retune(self) -> None:
         timed = self.probe_seconds[1:]   # the first pass traces the function
