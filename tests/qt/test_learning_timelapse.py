@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+from cnnviz.core.explain.gradcam_steps import gradcam_steps
 from cnnviz.core.explain.probe import ProbeRecorder
+from cnnviz.core.inspect.inspection import ModelInspector
+from cnnviz.qt.inspector.explain_view import overlay
+from cnnviz.qt.training.images import to_pixmap
+from cnnviz.qt.training.learning_timelapse import CAM_ALPHA, CAM_PX
 from training_panel_fixtures import no_modal_dialogs, panel  # noqa: F401 (fixtures)
 from run_dir_fixture import app_runs  # noqa: F401 (fixture)
 from test_learning_view import tiny_spec
@@ -29,6 +34,14 @@ def test_probe_live_and_the_scrubber_moves_every_view_together(qtbot, panel, app
         return original(self, model)
 
     monkeypatch.setattr(ProbeRecorder, "maps", maps)
+    cam_threads = []
+    original_cam = ModelInspector.grad_cam
+
+    def grad_cam(self, *args, **kwargs):   # where the probe's Grad-CAM runs
+        cam_threads.append(threading.current_thread() is threading.main_thread())
+        return original_cam(self, *args, **kwargs)
+
+    monkeypatch.setattr(ModelInspector, "grad_cam", grad_cam)
     view = panel.learning
     view.max_images = 60
     view.probe_every = 2
@@ -58,6 +71,13 @@ def test_probe_live_and_the_scrubber_moves_every_view_together(qtbot, panel, app
     sub = keras.Model(model.inputs[0], model.get_layer("conv_1").output)
     ref = np.asarray(sub(probe.image[None], training=False))[0]
     np.testing.assert_allclose(probe.at_epoch(2).maps, ref, rtol=1e-5, atol=1e-6)
+    # the final epoch's Grad-CAM: the core gradcam_steps on the trained model, for the probe's true class
+    assert len(cam_threads) == 2 and not any(cam_threads), "the probe's Grad-CAM ran on the GUI thread"
+    label = int(ds.y_test[0])
+    final = probe.at_epoch(2)
+    assert final.cam_class == label and final.cam_true and final.cam_layer == "conv_1"
+    np.testing.assert_allclose(final.cam, gradcam_steps(model, probe.image, label).heat, atol=1e-5)
+    assert not np.allclose(probe.at_epoch(1).cam, final.cam, atol=1e-4)
     lapse = view.timelapse
     np.testing.assert_allclose(lapse.loss_curve.yData, panel._session.history["loss"])
     for k in (1, 2, 1):
@@ -73,6 +93,11 @@ def test_probe_live_and_the_scrubber_moves_every_view_together(qtbot, panel, app
         assert lapse.shown_maps is rec and f"after epoch {k}" in lapse.maps_title.text()
         for c, tile in enumerate(lapse.maps_grid.tiles):
             np.testing.assert_allclose(tile, rec.maps[:, :, c], rtol=1e-6)
+        assert lapse.shown_cam is rec.cam
+        drawn = to_pixmap(overlay(probe.image, rec.cam, CAM_ALPHA), CAM_PX).toImage()
+        assert lapse.cam_image.pixmap().toImage() == drawn   # the overlay on screen is epoch k's map
+        name = ds.class_names[label]
+        assert lapse.cam_title.text() == f"Middle: Grad-CAM after epoch {k} for the true class “{name}” (“conv_1”)"
         proj = next(p for p in view.recorder.projections if p.epoch == k)
         for cls, item in enumerate(view.class_items):
             idx = np.asarray(item.data["data"], dtype=int)

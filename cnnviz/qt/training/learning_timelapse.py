@@ -1,6 +1,6 @@
 """The time-lapse half of "Watch it learn": the loss curve with a marker at the epoch shown, the probed conv layer's
-kernels after that epoch, and the probe image's feature maps (live every few batches while the slider follows
-the newest epoch, else the maps recorded when that epoch ended).
+kernels after that epoch, the probe image's feature maps (live every few batches while the slider follows
+the newest epoch, else the maps recorded when that epoch ended) and the probe's Grad-CAM after that epoch.
 
 Everything shown was recorded on the training thread by :class:`cnnviz.core.explain.probe.ProbeRecorder`; this
 widget only draws those arrays (GUI thread, no TensorFlow). :func:`attach_probe` hooks the recorder into a
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QScrollArea, QVBox
 
 from cnnviz.core.errors import UserError
 from cnnviz.qt.inspector.colors import data_range
+from cnnviz.qt.inspector.explain_view import overlay
 from cnnviz.qt.inspector.kernels_view import show_kernels
 from cnnviz.qt.inspector.tiles import TileGrid
 
@@ -24,6 +25,8 @@ from .images import to_pixmap
 
 MAX_MAPS = 32   # channels drawn (a wider layer shows its first 32)
 PROBE_SIGNAL_S = 0.1   # the live probe maps are redrawn at most this often
+CAM_PX = 84   # the Grad-CAM overlay's size on screen
+CAM_ALPHA = 0.6
 
 
 def why(exc: Exception) -> str:
@@ -42,6 +45,9 @@ class TimeLapse(QWidget):
         super().__init__(parent)
         self.shown_epoch: int | None = None
         self.shown_maps = None       # the ProbeMaps drawn
+        self.shown_cam = None        # the Grad-CAM heat map drawn (an epoch record's ``cam``)
+        self.class_names: tuple[str, ...] = ()
+        self._probe = None           # the probe image (HWC float 0..1)
         self.loss_widget = pg.PlotWidget(background="w")
         self.loss_widget.setFixedHeight(150)
         plot = self.loss_plot = self.loss_widget.getPlotItem()
@@ -75,8 +81,12 @@ class TimeLapse(QWidget):
                                   "= strong response. While training they refresh every few batches.")
         self.probe_image = QLabel()
         self.probe_image.setToolTip("The probe: the first test image, fed through the network every few batches")
+        self.cam_image = QLabel()
+        self.cam_image.setToolTip("Grad-CAM of the probe after the epoch shown: where the last conv layer finds "
+                                  "the evidence for the class (bright red = strong)")
+        self.cam_title = QLabel("")
         self.note = QLabel("")
-        for label in (self.kernel_title, self.maps_title, self.note):
+        for label in (self.kernel_title, self.maps_title, self.cam_title, self.note):
             label.setWordWrap(True)
 
         inner = QWidget()
@@ -92,8 +102,10 @@ class TimeLapse(QWidget):
         box.addWidget(self.kernel_grid)
         row = QHBoxLayout()
         row.addWidget(self.probe_image, 0, Qt.AlignmentFlag.AlignTop)
+        row.addWidget(self.cam_image, 0, Qt.AlignmentFlag.AlignTop)
         row.addWidget(self.maps_title, 1)
         box.addLayout(row)
+        box.addWidget(self.cam_title)
         box.addWidget(self.maps_grid)
         box.addWidget(self.note)
         box.addStretch(1)
@@ -106,7 +118,9 @@ class TimeLapse(QWidget):
         layout.addWidget(scroll)
 
     def clear(self) -> None:
-        self.shown_epoch = self.shown_maps = None
+        self.shown_epoch = self.shown_maps = self.shown_cam = None
+        self.cam_image.clear()
+        self.cam_title.setText("")
         self.loss_curve.setData([], [])
         self.val_curve.setData([], [])
         self.marker.setVisible(False)
@@ -136,7 +150,12 @@ class TimeLapse(QWidget):
 
     def set_probe_image(self, image) -> None:
         """The probe (HWC float 0..1) shown beside its maps."""
-        self.probe_image.setPixmap(to_pixmap(np.asarray(image), 56))
+        self._probe = np.asarray(image, np.float32)
+        self.probe_image.setPixmap(to_pixmap(self._probe, 56))
+
+    def set_class_names(self, names) -> None:
+        """Class names for the Grad-CAM caption (empty: class numbers)."""
+        self.class_names = tuple(str(n) for n in names or ())
 
     def set_history(self, history: dict) -> None:
         """Per-epoch ``loss`` / ``val_loss`` lists (a copy of the session's)."""
@@ -147,8 +166,9 @@ class TimeLapse(QWidget):
         keep = [(i + 1, v) for i, v in enumerate(val) if np.isfinite(v)]
         self.val_curve.setData([k for k, _ in keep], [v for _, v in keep])
 
-    def show_epoch(self, epoch: int, maps) -> None:
-        """Epoch ``epoch``'s record (a ProbeMaps with kernels, or None when the probe recorded none)."""
+    def show_epoch(self, epoch: int, maps, cam_note: str = "") -> None:
+        """Epoch ``epoch``'s record (a ProbeMaps with kernels, or None when the probe recorded none);
+        ``cam_note``: why there is no Grad-CAM, if there is none."""
         self.shown_epoch = int(epoch)
         self.marker.setValue(float(epoch))
         self.marker.setVisible(True)
@@ -160,6 +180,20 @@ class TimeLapse(QWidget):
             self.kernel_title.setText(f"Kernels of “{maps.layer_name}” after epoch {epoch} ({f} filters, "
                                       f"{kh}×{kw}×{c_in})")
         self._draw_maps(maps, f"after epoch {epoch}")
+        self._draw_cam(epoch, maps, cam_note)
+
+    def _draw_cam(self, epoch: int, maps, note: str) -> None:
+        self.shown_cam = maps.cam
+        if maps.cam is None or self._probe is None:
+            self.cam_image.clear()
+            self.cam_title.setText(f"No Grad-CAM after epoch {epoch}" + (f" ({note})" if note else ""))
+            return
+        k = maps.cam_class
+        name = self.class_names[k] if 0 <= k < len(self.class_names) else str(k)
+        self.cam_image.setPixmap(to_pixmap(overlay(self._probe, maps.cam, CAM_ALPHA), CAM_PX))
+        which = "true" if maps.cam_true else "predicted"
+        self.cam_title.setText(f"Middle: Grad-CAM after epoch {epoch} for the {which} class “{name}” "
+                               f"(“{maps.cam_layer}”)")
 
     def show_live(self, maps) -> None:
         """The newest batch record (while the slider follows the run)."""

@@ -183,8 +183,9 @@ class LearningView(QWidget):
         self._names = tuple(getattr(dataset, "class_names", ()) or ())
         self.histograms = WeightHistograms()
         try:
-            self.probe = ProbeRecorder(np.asarray(x[0]), every=self.probe_every)
+            self.probe = ProbeRecorder(np.asarray(x[0]), every=self.probe_every, label=int(np.asarray(y[0])))
             self.timelapse.set_probe_image(self.probe.image)
+            self.timelapse.set_class_names(self._names)
         except UserError as exc:
             self.probe, self._probe_error = None, f"no probe maps: {exc}"
         self.status.setText(f"Waiting for the first epoch: {n} test images will be projected after each one.")
@@ -361,7 +362,7 @@ class LearningView(QWidget):
         maps = None
         if self.probe is not None and epoch in self.probe.epochs:
             maps = self.probe.at_epoch(epoch)
-        self.timelapse.show_epoch(epoch, maps)
+        self.timelapse.show_epoch(epoch, maps, self.probe.cam_error if self.probe is not None else "")
 
     def _show_histogram(self, epoch: int | None) -> None:
         name = self.layer_combo.currentText()
