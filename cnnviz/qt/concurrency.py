@@ -303,6 +303,19 @@ class JobClient(QObject):
     def busy(self) -> bool:
         return self._pending > 0
 
+    def wait(self, msecs: int = 60000) -> bool:
+        """Run the GUI event loop until this client's jobs have been answered (tests and previews); False if not
+        within ``msecs``."""
+        import threading
+
+        from PySide6.QtCore import QCoreApplication, QDeadlineTimer
+
+        deadline = QDeadlineTimer(msecs)
+        while self.busy() and not deadline.hasExpired():
+            QCoreApplication.processEvents()
+            threading.Event().wait(0.005)
+        return not self.busy()
+
     def cancel_all(self) -> None:
         """Tell every job of this client to stop; their results are dropped."""
         self.executor.cancel_client(self)

@@ -151,15 +151,7 @@ class DeletionView(QWidget):
 
     def wait(self, msecs: int = 60000) -> bool:
         """Block until this view's background jobs have been answered (tests); False if not within ``msecs``."""
-        import threading
-
-        from PySide6.QtCore import QCoreApplication, QDeadlineTimer
-
-        deadline = QDeadlineTimer(msecs)
-        while self._jobs.busy() and not deadline.hasExpired():
-            QCoreApplication.processEvents()
-            threading.Event().wait(0.005)
-        return not self._jobs.busy()
+        return self._jobs.wait(msecs)
 
     def shutdown(self) -> None:
         self._jobs.cancel_all()

@@ -122,10 +122,4 @@ class ModelLoader(QObject):
 
     def wait(self, msecs: int = 60000) -> bool:
         """Block until this loader's requests have been answered (tests); False if not within ``msecs``."""
-        from PySide6.QtCore import QCoreApplication, QDeadlineTimer
-
-        deadline = QDeadlineTimer(msecs)
-        while self._jobs.busy() and not deadline.hasExpired():
-            QCoreApplication.processEvents()
-            threading.Event().wait(0.005)
-        return not self._jobs.busy()
+        return self._jobs.wait(msecs)
