@@ -214,6 +214,10 @@ class LivePlots(QWidget):
         self._turn_pending = False
         self._redraw_in_turns()
 
+    def draw_pending(self) -> None:
+        """Apply now what is not drawn yet (a run's result arrives: the curves are complete), nothing more."""
+        self._redraw()
+
     def flush(self) -> None:
         """Redraw everything now (before a screenshot or an export)."""
         self._batch_dirty, self._epoch_dirty = True, set(EPOCH_PLOTS)

@@ -324,7 +324,7 @@ class TrainingPanel(QWidget):
                                f"{where}", "ok" if f.reason == "completed" else "info")
         last = self._session.history["seconds"][-1] if self._session and self._session.epochs_done else None
         self.report.done(f.epochs_done, f.reason == "completed", last)
-        self.plots.flush()
+        self.plots.draw_pending()   # training_finished drew them: only what is left
         self._update_buttons()
         self.model_trained.emit(outcome.model)
 
