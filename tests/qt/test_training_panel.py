@@ -338,4 +338,7 @@ def _train_on_the_lane(qtbot, p, state) -> None:
     assert interactive.args[1] != threading.current_thread().name
     p.runner.stop()
     qtbot.waitUntil(lambda: not p.is_busy, timeout=RUN_TIMEOUT_MS)
+    # the panel is free once the run's result arrives, from inside the lane's job; the lane says it is idle a moment
+    # later, when that job has returned (a queued signal): wait for it rather than assume the order
+    qtbot.waitUntil(lambda: bool(lane_busy) and lane_busy[-1] is False, timeout=10_000)
     assert lane_busy[:1] == [True] and lane_busy[-1] is False
