@@ -28,17 +28,22 @@ def _config(tmp_path, data, name="two.sweep.json"):
     return path
 
 
-@pytest.mark.slow
-def test_a_local_two_trial_sweep_writes_two_run_folders_and_a_summary_the_runs_tab_opens(qtbot, tmp_path):
-    out = tmp_path / "sweep"
-    proc = subprocess.Popen([sys.executable, "-m", "cnnviz.cli", "sweep", str(_config(tmp_path, TWO)), "--out",
-                             str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+def _sweep(config_path, out) -> subprocess.CompletedProcess:
+    """cnnviz-cli sweep in a subprocess (its own local Ray)."""
+    proc = subprocess.Popen([sys.executable, "-m", "cnnviz.cli", "sweep", str(config_path), "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
     try:
         stdout, stderr = proc.communicate(timeout=240)
     except subprocess.TimeoutExpired:   # Ctrl-C, so that the sweep shuts its Ray down (a kill would leave agents)
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=60)
-    result = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+
+
+@pytest.mark.slow
+def test_a_local_two_trial_sweep_writes_two_run_folders_and_a_summary_the_runs_tab_opens(qtbot, tmp_path):
+    out = tmp_path / "sweep"
+    result = _sweep(_config(tmp_path, TWO), out)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.startswith("2 of 2 trial(s) completed; best trial_00"), result.stdout
     for name, lr in (("trial_000", 0.001), ("trial_001", 0.01)):
@@ -70,6 +75,43 @@ def test_a_local_two_trial_sweep_writes_two_run_folders_and_a_summary_the_runs_t
     cells = [[panel.table.item(r, c).text() for c in (0, 1, 6)] for r in range(2)]
     assert cells == [["trial_000 (learning_rate=0.001)", "completed", f"{rows[0]['test_accuracy']:.4f}"],
                      ["trial_001 (learning_rate=0.01)", "completed", f"{rows[1]['test_accuracy']:.4f}"]]
+
+
+@pytest.mark.slow
+def test_a_failed_trial_is_one_line_naming_its_error_and_the_sweep_exits_1(tmp_path):
+    """A trial that fails when it runs (a validation count as large as the data, which only the data's loading can
+    tell): its error is one line on stderr and in the summary, with none of Tune's traceback or log lines."""
+    config = {**TWO, "training": {**TWO["training"], "validation_fraction": None},
+              "space": {"validation_count": [100]}}
+    out = tmp_path / "sweep"
+    result = _sweep(_config(tmp_path, config), out)
+    assert result.returncode == 1, result.stderr[-3000:]
+    says = ("The validation count must be an integer from 1 to 99 (smaller than the 100 examples), got 100.")
+    assert f"trial_000 failed: {says}" in result.stderr.splitlines(), result.stderr
+    assert "Traceback" not in result.stderr and "ERROR" not in result.stderr, result.stderr
+    assert result.stdout.startswith("0 of 1 trial(s) completed; summary "), result.stdout
+    row = json.loads((out / "summary.json").read_text())["trials"][0]
+    assert (row["status"], row["error"]) == ("error", says)
+
+
+def test_a_trial_error_line_is_the_workers_own_error_not_rays_traceback():
+    """RayTaskError (what a trial's exception arrives as) holds the worker's traceback; the line is its cause."""
+    from ray.exceptions import RayTaskError
+
+    from cnnviz.core.data.dataset import DatasetError
+    from cnnviz.core.train.sweep_ray import error_line
+
+    def wrapped(exc):
+        try:
+            raise exc
+        except Exception as caught:   # noqa: BLE001
+            import traceback
+            return RayTaskError("_trial", traceback.format_exc(), caught)
+
+    assert error_line(wrapped(DatasetError("no images in 'x'"))) == "no images in 'x'"
+    assert error_line(wrapped(ZeroDivisionError("division by zero"))) == "ZeroDivisionError: division by zero"
+    assert error_line(RuntimeError("first\n\n  last line  \n")) == "RuntimeError: last line"
+    assert len(error_line(wrapped(ZeroDivisionError("x" * 5000)))) == 300
 
 
 def test_without_ray_one_line_says_how_to_get_it(tmp_path):

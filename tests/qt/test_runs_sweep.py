@@ -49,7 +49,7 @@ def test_opening_a_sweep_folder_lists_its_trials_with_their_settings(qtbot, tmp_
     assert [r[5] for r in rows] == ["0.4500", "0.7500"]   # best validation accuracy of each trial
     xs, ys = panel._curves[(folder / "trial_001").resolve()].items["val_accuracy"].getData()
     assert list(xs) == [1, 2] and list(ys) == pytest.approx([0.7, 0.75])
-    assert "Sweep sweep: 2 trial(s)" in panel.status.text()
+    assert "Sweep “sweep”: 2 trial(s)" in panel.status.text()
     panel.resize(1000, 600)
     panel.grab().save(str(tmp_path / "runs-sweep.png"))
     panel.shutdown()

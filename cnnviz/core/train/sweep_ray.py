@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 import ray
-from ray import tune
+from ray import cloudpickle, tune
 
+from cnnviz.core.errors import user_message
 from cnnviz.core.train.sweep import SweepPlan, write_summary
 
 OBJECT_STORE_BYTES = 128 * 1024 * 1024
@@ -90,17 +91,45 @@ class _Progress(tune.Callback):
                  + ", ".join(f"{k}={v}" for k, v in trial.config["trial"]["settings"].items()))
 
     def on_trial_error(self, iteration, trials, trial, **info):
-        self.say(f"{self._name(trial)} failed (see its run folder; Ray's log in the sweep's .tune folder)")
+        error = _trial_error(trial)
+        self.say(f"{self._name(trial)} failed" + (f": {error_line(error)}" if error is not None else ""))
+
+
+def _trial_error(trial) -> BaseException | None:
+    """The error a failed trial raised, from the file Tune has just written for it (None if it cannot be read)."""
+    path = trial.pickled_error_file
+    try:
+        with open(path, "rb") as f:
+            return cloudpickle.load(f)
+    except Exception:   # noqa: BLE001 - Tune's file, unpickled on the driver: the line then names no error
+        return None
+
+
+def error_line(error: BaseException) -> str:
+    """One line for a trial's error, at most 300 characters: the error raised in the trial (for a Ray task error,
+    its cause), as cnnviz's one line for a user's mistake (cnnviz.core.errors.user_message), else its type and the
+    last line of its text."""
+    cause = getattr(error, "cause", None)   # RayTaskError: the exception raised in the worker
+    if isinstance(cause, BaseException):
+        error = cause
+    message = user_message(error)
+    if message:
+        return message[:300]
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return f"{type(error).__name__}: {lines[-1] if lines else ''}"[:300]
 
 
 def start_ray(address: str | None) -> None:
     """A small local Ray, or join the cluster at ``address`` (``auto``: the one `ray start` made here)."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")   # never phone home
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    # a failed trial is one line of _Progress (its run folder keeps the whole error), not Tune's traceback
+    os.environ.setdefault("TUNE_PRINT_ALL_TRIAL_ERRORS", "0")
     import logging
 
     # Tune's own words on Ctrl-C ("Resume experiment with: Tuner.restore(...)") are not for cnnviz users
-    logging.getLogger("ray.tune.tune").setLevel(logging.ERROR)
+    # and its "Trials did not complete" at the end is what the summary line says
+    logging.getLogger("ray.tune.tune").setLevel(logging.CRITICAL)
     if address:
         ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
     else:
@@ -139,8 +168,7 @@ def run_sweep(out: Path, sweep: SweepPlan, *, address: str | None = None, concur
             for result in grid:
                 index = result.config["trial"]["index"] if result.config else None
                 if result.error is not None and index is not None:
-                    lines = [line for line in str(result.error).splitlines() if line.strip()]
-                    errors[index] = f"{type(result.error).__name__}: {(lines or [''])[-1][:300]}"
+                    errors[index] = error_line(result.error)
                 elif index is not None and not (result.metrics or {}).get("done"):
                     interrupted = True   # Tune stopped it (Ctrl-C) before it finished
             interrupted = interrupted or len(grid) < len(trials)

@@ -183,7 +183,7 @@ class RunsPanel(QWidget):
                 running = True   # not started yet: followed until its run folder appears and finishes
             if folder.resolve() not in self._followers:
                 self._add(folder.resolve(), follow=running)
-        self.status.setText(f"Sweep {path.name}: {len(trials)} trial(s)")
+        self.status.setText(f"Sweep “{path.name}”: {len(trials)} trial(s)")
         self._update()
         return len(trials)
 
