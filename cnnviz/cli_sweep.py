@@ -24,7 +24,7 @@ class SweepCliError(UserError):
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from cnnviz.core.train.sweep import check_out, plan, read_config, write_plan
+    from cnnviz.core.train.sweep import check_out, plan, read_config
 
     out = Path(args.out)
     check_out(out)
@@ -35,9 +35,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         from ray import tune  # noqa: F401
     except ImportError:
         raise SweepCliError(MISSING_RAY) from None
-    from cnnviz.core.train.sweep_ray import run_sweep
+    from cnnviz.core.train.sweep_ray import check_address, run_sweep
 
-    write_plan(out, sweep)
+    if args.address:
+        check_address(args.address)   # before anything is written: a wrong address is one line, exit 2
     print(f"sweep: {len(sweep.trials)} trial(s), {sweep.search} search, "
           f"{'Ray at ' + args.address if args.address else 'a local Ray'}, {args.concurrent} at a time",
           file=sys.stderr)

@@ -6,10 +6,13 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import textwrap
+import time
+from pathlib import Path
 
 import pytest
 
@@ -28,10 +31,11 @@ def _config(tmp_path, data, name="two.sweep.json"):
     return path
 
 
-def _sweep(config_path, out) -> subprocess.CompletedProcess:
-    """cnnviz-cli sweep in a subprocess (its own local Ray)."""
-    proc = subprocess.Popen([sys.executable, "-m", "cnnviz.cli", "sweep", str(config_path), "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+def _sweep(config_path, out, *options: str, env=None) -> subprocess.CompletedProcess:
+    """cnnviz-cli sweep in a subprocess (its own local Ray, unless ``options`` give --address)."""
+    proc = subprocess.Popen([sys.executable, "-m", "cnnviz.cli", "sweep", str(config_path), "--out", str(out),
+                             *options],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env or ENV)
     try:
         stdout, stderr = proc.communicate(timeout=240)
     except subprocess.TimeoutExpired:   # Ctrl-C, so that the sweep shuts its Ray down (a kill would leave agents)
@@ -92,6 +96,74 @@ def test_a_failed_trial_is_one_line_naming_its_error_and_the_sweep_exits_1(tmp_p
     assert result.stdout.startswith("0 of 1 trial(s) completed; summary "), result.stdout
     row = json.loads((out / "summary.json").read_text())["trials"][0]
     assert (row["status"], row["error"]) == ("error", says)
+
+
+@pytest.mark.slow
+def test_address_joins_a_running_ray_cluster_and_leaves_it_running(tmp_path):
+    """A one-node Ray cluster of its own (`ray start --head --block` on a free port, in a temporary folder, stopped
+    by ending that command, never `ray stop`, which would stop every Ray on the machine): the sweep runs its trials
+    there, two at a time, and disconnects without shutting the cluster down."""
+    import socket
+    import tempfile
+
+    port = _free_port()
+    temp = tempfile.mkdtemp(prefix="ray", dir="/tmp")   # short: Ray's socket paths must fit in 107 characters
+    ray = Path(sys.executable).parent / "ray"
+    head = subprocess.Popen([str(ray), "start", "--head", "--block", f"--port={port}", "--num-cpus=2",
+                             "--include-dashboard=false", f"--temp-dir={temp}", "--disable-usage-stats"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV)
+    try:
+        for _ in range(600):   # the head takes seconds to listen
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert head.poll() is None, head.stderr.read()[-3000:]
+            time.sleep(0.1)
+        out = tmp_path / "sweep"
+        # the head turned token authentication on (Ray's default); Ray sends the token to an explicit address only
+        # when told to (RAY_AUTH_MODE=token), as a user joining their cluster does
+        result = _sweep(_config(tmp_path, TWO), out, "--address", f"127.0.0.1:{port}", "--concurrent", "2",
+                        env={**ENV, "RAY_AUTH_MODE": "token"})
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert f"Ray at 127.0.0.1:{port}, 2 at a time" in result.stderr
+        assert result.stdout.startswith("2 of 2 trial(s) completed"), result.stdout
+        assert "WARNING" not in result.stderr, result.stderr
+        rows = json.loads((out / "summary.json").read_text())["trials"]
+        assert [r["status"] for r in rows] == ["completed", "completed"]
+        assert head.poll() is None, "the sweep shut the cluster down"
+    finally:
+        head.send_signal(signal.SIGTERM)   # --block: ends the processes this head started
+        try:
+            head.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            head.kill()
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]   # free now, and nothing listens on it
+
+
+@pytest.mark.parametrize("address, says", [
+    (None, "no Ray cluster answers at 127.0.0.1:{port} (connection refused): start one there with `ray start "
+           "--head`, or leave out --address for a local Ray"),
+    ("localhost", "--address 'localhost' is not host:port, ray://host:port or auto"),
+    ("ray://head:99999", "--address 'ray://head:99999' is not host:port, ray://host:port or auto"),
+    ("head:", "--address 'head:' is not host:port, ray://host:port or auto")])
+def test_an_address_with_no_ray_behind_it_is_one_line_at_once_and_writes_nothing(tmp_path, capsys, monkeypatch,
+                                                                                  address, says):
+    """Ray itself would retry a dead address for minutes; the sweep asks the address first."""
+    monkeypatch.setattr("cnnviz.core.train.sweep_ray.run_sweep", lambda *a, **k: pytest.fail("Ray was started"))
+    port = _free_port()
+    address = address or f"127.0.0.1:{port}"
+    out = tmp_path / "sweep"
+    assert main(["sweep", str(_config(tmp_path, TWO)), "--out", str(out), "--address", address]) == 2
+    assert capsys.readouterr().err.splitlines() == ["cnnviz-cli: error: " + says.format(port=port)]
+    assert not out.exists()
 
 
 def test_a_trial_error_line_is_the_workers_own_error_not_rays_traceback():

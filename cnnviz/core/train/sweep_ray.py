@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -19,9 +20,10 @@ import ray
 from ray import cloudpickle, tune
 
 from cnnviz.core.errors import user_message
-from cnnviz.core.train.sweep import SweepPlan, write_summary
+from cnnviz.core.train.sweep import SweepError, SweepPlan, write_plan, write_summary
 
 OBJECT_STORE_BYTES = 128 * 1024 * 1024
+CONNECT_TIMEOUT_S = 5.0   # --address: how long a cluster may take to accept a connection
 
 
 def _trial(param: dict[str, Any]) -> None:
@@ -119,6 +121,27 @@ def error_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {lines[-1] if lines else ''}"[:300]
 
 
+def check_address(address: str) -> None:
+    """Fail at once, in one line, when ``address`` names no Ray cluster that answers (Ray itself retries for minutes
+    before it gives up). ``auto`` is left to Ray, which answers at once when no Ray runs on this machine; host:port
+    and ray://host:port must accept a connection within CONNECT_TIMEOUT_S."""
+    if address == "auto":
+        return
+    target = address.split("://", 1)[1] if "://" in address else address
+    host, _, port = target.rpartition(":")
+    host = host.strip("[]")   # [::1]:6379
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SweepError(f"--address {address!r} is not host:port, ray://host:port or auto")
+    try:
+        with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        why = "no answer within {:g} s".format(CONNECT_TIMEOUT_S) if isinstance(exc, TimeoutError) else (
+            exc.strerror or type(exc).__name__).lower()
+        raise SweepError(f"no Ray cluster answers at {address} ({why}): start one there with `ray start --head`, "
+                         "or leave out --address for a local Ray") from None
+
+
 def start_ray(address: str | None) -> None:
     """A small local Ray, or join the cluster at ``address`` (``auto``: the one `ray start` made here)."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")   # never phone home
@@ -130,11 +153,21 @@ def start_ray(address: str | None) -> None:
     # Tune's own words on Ctrl-C ("Resume experiment with: Tuner.restore(...)") are not for cnnviz users
     # and its "Trials did not complete" at the end is what the summary line says
     logging.getLogger("ray.tune.tune").setLevel(logging.CRITICAL)
+    # Ray turns token authentication on (for a new local Ray, and says so when joining a cluster that has it) and
+    # warns that it did: kept on, not warned about
+    logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
     if address:
-        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
+        try:
+            ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
+        except ConnectionError as exc:   # none running (auto), or one that refused this driver (its token)
+            if address == "auto":
+                raise SweepError("--address auto: no Ray runs on this machine: start one with `ray start --head`, "
+                                 "or leave out --address for a local Ray") from None
+            lines = str(exc).splitlines() or [type(exc).__name__]
+            raise SweepError(f"cannot join the Ray cluster at {address}: {lines[0].rstrip('.')}. A cluster with "
+                             "token authentication (Ray's default) is sent this machine's token only with "
+                             "RAY_AUTH_MODE=token set (the token: ~/.ray/auth_token or RAY_AUTH_TOKEN)") from None
     else:
-        # Ray turns token authentication on for a new local Ray and warns that it did: kept on, not warned about
-        logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING,
                  object_store_memory=OBJECT_STORE_BYTES)
@@ -142,13 +175,15 @@ def start_ray(address: str | None) -> None:
 
 def run_sweep(out: Path, sweep: SweepPlan, *, address: str | None = None, concurrent: int = 1,
               say: Callable[[str], None] = lambda line: print(line, file=sys.stderr)) -> tuple[list, bool]:
-    """Run every trial of ``sweep`` into ``out`` (written by sweep.write_plan) on Ray Tune, then write the summary.
+    """Start (or join) Ray, write the plan into ``out`` (sweep.write_plan: nothing is written when Ray cannot be
+    started or joined), run every trial on Ray Tune, then write the summary.
     Returns (summary rows, interrupted). Ray is shut down at the end, on an error and on Ctrl-C."""
     out = out.resolve()
     errors: dict[int, str] = {}
     interrupted = False
     try:
         start_ray(address)
+        write_plan(out, sweep)
         cpus = max(1, int(ray.cluster_resources().get("CPU", 1)) // max(1, concurrent))
         trials = [{"index": t.index, "folder": str(out / t.name), "settings": t.settings, "spec": t.spec,
                    "training": t.training, "data": t.data} for t in sweep.trials]
