@@ -1,11 +1,17 @@
 """The headless explanation commands (issue 17), registered in :mod:`cnnviz.cli` by :func:`add_commands`:
 
     cnnviz-cli explain MODEL --image digit.png --method occlusion --out heat.png
+    cnnviz-cli explain MODEL --image digit.png --method gradcam --out cam.png --stages cam-steps
     cnnviz-cli visualize MODEL --layer output --unit 3 --seed 0 --scale 8 --out three.png
 
 ``explain`` writes the attribution of one image as a colour heat map: saliency and Grad-CAM (0..1, black to
 yellow) from :class:`cnnviz.core.inspect.inspection.ModelInspector`, occlusion and integrated gradients (signed:
 blue lowers the class, red raises it, white is no effect) from :mod:`cnnviz.core.explain.attribution`.
+``--stages FOLDER`` (Grad-CAM) also writes the computation step by step
+(:mod:`cnnviz.core.explain.gradcam_steps`), for slides: ``1_activations.png`` and ``2_gradients.png`` (the channel of
+largest weight), ``3_alpha.csv`` (every channel's weight), ``4_weighted.png`` (signed), ``5_relu.png`` and
+``6_gradcam.png`` (the same map as ``--out``); the small maps are enlarged (nearest) to about the input size.
+FOLDER is new, empty or an earlier stages folder (which goes to the trash).
 ``visualize`` writes the optimised input of a unit (:func:`cnnviz.core.explain.maximize.maximize`) itself: 8-bit
 gray (or RGB), 0 and 255 the ends of the model's input range (0..1), at the input size or an integer upscale
 (nearest neighbour), so that ``explain --image`` or the app can feed it back to the model.
@@ -85,6 +91,50 @@ def _write_png(path: str, pixels, what: str) -> None:
         print(f"cnnviz-cli: {previous}", file=sys.stderr)
 
 
+STAGE_FILES = {"activations": "1_activations.png", "gradients": "2_gradients.png", "alpha": "3_alpha.csv",
+               "weighted": "4_weighted.png", "relu": "5_relu.png", "upsampled": "6_gradcam.png"}
+
+
+def _write_stages(folder: str, steps, scale: int) -> None:
+    """Grad-CAM's stages into ``folder`` (one new folder, swapped in whole; an earlier one goes to the trash), with
+    a line per stage on stderr."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from cnnviz.core.explain.gradcam_steps import CAPTIONS
+    from cnnviz.core.explain.heatmap import heat_rgb
+    from cnnviz.core.io.files import run_replacing
+
+    h, w, k = steps.activations.shape
+    big = max(1, round(steps.upsampled.shape[0] / h)) * scale   # the small maps at about the input size
+    c = steps.top_channels(1)[0][0]
+    pictures = {"activations": heat_rgb(steps.activations[:, :, c], signed=False, scale=big),
+                "gradients": heat_rgb(steps.gradients[:, :, c], signed=True, scale=big),
+                "weighted": heat_rgb(steps.weighted, signed=True, scale=big),
+                "relu": heat_rgb(steps.relu, signed=False, scale=big),
+                "upsampled": heat_rgb(steps.heat, signed=False, scale=scale)}
+    alpha = "channel,alpha\n" + "".join(f"{ch},{float(a)!r}\n" for ch, a in enumerate(steps.alpha.tolist()))
+
+    def write(tmp) -> None:
+        tmp.mkdir()
+        for stage, pixels in pictures.items():
+            buffer = io.BytesIO()
+            Image.fromarray(np.ascontiguousarray(pixels), mode="RGB").save(buffer, format="PNG")
+            (tmp / STAGE_FILES[stage]).write_bytes(buffer.getvalue())
+        (tmp / STAGE_FILES["alpha"]).write_text(alpha, encoding="utf-8")
+
+    previous = run_replacing(folder, kind="Grad-CAM stages", folder=True, write=write)
+    if previous:
+        print(f"cnnviz-cli: {previous}", file=sys.stderr)
+    shown = {"activations": f": channel {c} of {k}", "alpha": "; largest: " + ", ".join(f"{ch} ({a:+.4f})" for ch, a in steps.top_channels(3))}
+    print(f"Grad-CAM on {steps.layer} ({h}x{w}x{k}) for class {steps.class_index}, score before softmax "
+          f"{steps.score:.4f}:", file=sys.stderr)
+    for stage in STAGE_FILES:
+        print(f"  {STAGE_FILES[stage]}: {CAPTIONS[stage]}{shown.get(stage, '')}", file=sys.stderr)
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -94,12 +144,24 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from cnnviz.core.inspect.images import load_image_file
 
     _check_out(args.out)
+    if args.stages and args.method != "gradcam":
+        raise ExplainCliError(f"--stages is for --method gradcam (its steps), not {args.method}")
+    if args.stages:
+        from cnnviz.core.io.files import check_replaceable
+
+        check_replaceable(args.stages, kind="Grad-CAM stages", folder=True)   # before the model is loaded
     model = _model(args.model)
     scores = ClassScores(model)
     image, note = load_image_file(args.image, scores.input_shape, invert=args.invert)
     probs = np.asarray(scores.probabilities(image[None]))[0]
     k = int(np.argmax(probs)) if args.class_index is None else scores.check_class(args.class_index)
-    if args.method in ("saliency", "gradcam"):
+    if args.stages:
+        from cnnviz.core.explain.gradcam_steps import gradcam_steps
+
+        steps = gradcam_steps(model, image, k, args.layer)
+        heat = steps.heat
+        _write_stages(args.stages, steps, args.scale)
+    elif args.method in ("saliency", "gradcam"):
         from cnnviz.core.inspect.inspection import ModelInspector
 
         inspector = ModelInspector(model, copy=False)
@@ -143,6 +205,8 @@ def add_commands(sub) -> None:
                    help="the class to explain (default: the predicted one)")
     p.add_argument("--out", required=True, help="the heat map PNG to write")
     p.add_argument("--layer", help="gradcam: the conv layer (default: the last one)")
+    p.add_argument("--stages", metavar="FOLDER",
+                   help="gradcam: also write each step (maps, channel weights) into this new folder")
     p.add_argument("--patch", type=_whole(1), default=4, help="occlusion: patch side in pixels (default 4)")
     p.add_argument("--stride", type=_whole(1), default=2, help="occlusion: step between patches (default 2)")
     p.add_argument("--baseline", type=float, default=0.0, help="occlusion: the patch's value (default 0, black)")

@@ -90,6 +90,56 @@ def test_visualize_a_conv_filter(capsys, tmp_path, shipped_path):
     assert "filter 10 of layer conv_2" in stdout
 
 
+STAGES = ["1_activations.png", "2_gradients.png", "3_alpha.csv", "4_weighted.png", "5_relu.png", "6_gradcam.png"]
+
+
+def _pixels(path):
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def test_gradcam_stages_are_written_one_file_per_step_and_end_in_the_heat_map(capsys, tmp_path, shipped_path,
+                                                                              digit_png):
+    """The stages folder holds what core gradcam_steps computes, drawn as the Inspector draws it; its last map is
+    the --out heat map; running again replaces the folder (the earlier one is moved aside, not deleted)."""
+    from cnnviz.core.explain.gradcam_steps import gradcam_steps
+    from cnnviz.core.explain.heatmap import heat_rgb
+    from cnnviz.core.inspect.images import load_image_file
+    from cnnviz.core.model.model_io import load_model_file
+
+    image_path, label = digit_png
+    out, stages = tmp_path / "cam.png", tmp_path / "cam-steps"
+    rc, stdout, err = _run(capsys, "explain", shipped_path, "--image", image_path, "--method", "gradcam",
+                           "--scale", 2, "--out", out, "--stages", stages)
+    assert rc == 0, err
+    assert sorted(p.name for p in stages.iterdir() if not p.name.startswith(".")) == STAGES
+    model = load_model_file(shipped_path).model
+    image, _ = load_image_file(image_path, tuple(model.inputs[0].shape[1:]))
+    steps = gradcam_steps(model, image, label)
+    h = steps.activations.shape[0]
+    big = round(28 / h) * 2
+    c = steps.top_channels(1)[0][0]
+    np.testing.assert_array_equal(_pixels(stages / "6_gradcam.png"), _pixels(out))
+    np.testing.assert_array_equal(_pixels(stages / "6_gradcam.png"), heat_rgb(steps.heat, signed=False, scale=2))
+    np.testing.assert_array_equal(_pixels(stages / "4_weighted.png"), heat_rgb(steps.weighted, signed=True,
+                                                                               scale=big))
+    np.testing.assert_array_equal(_pixels(stages / "1_activations.png"),
+                                  heat_rgb(steps.activations[:, :, c], signed=False, scale=big))
+    np.testing.assert_array_equal(_pixels(stages / "2_gradients.png"),
+                                  heat_rgb(steps.gradients[:, :, c], signed=True, scale=big))
+    np.testing.assert_array_equal(_pixels(stages / "5_relu.png"), heat_rgb(steps.relu, signed=False, scale=big))
+    rows = (stages / "3_alpha.csv").read_text().splitlines()
+    assert rows[0] == "channel,alpha" and len(rows) == 1 + steps.alpha.size
+    np.testing.assert_allclose([float(r.split(",")[1]) for r in rows[1:]], steps.alpha, rtol=1e-6, atol=1e-9)
+    assert f"for class {label}" in err and f"1_activations.png: 1. A: " in err and f": channel {c} of " in err
+
+    (stages / "6_gradcam.png").write_bytes(b"edited")   # an earlier stages folder: replaced, kept aside
+    rc, _, err = _run(capsys, "explain", shipped_path, "--image", image_path, "--method", "gradcam", "--scale", 2,
+                      "--out", out, "--stages", stages)
+    assert rc == 0 and "previous cam-steps" in err, err
+    np.testing.assert_array_equal(_pixels(stages / "6_gradcam.png"), _pixels(out))
+
+
 def test_an_existing_output_is_replaced_not_deleted(capsys, tmp_path, shipped_path, digit_png):
     out = tmp_path / "heat.png"
     out.write_bytes(b"an older picture")
@@ -135,6 +185,16 @@ def test_bad_inputs_are_one_line_and_exit_2(capsys, tmp_path, shipped_path, digi
          says="patch must be 1..28")
     _bad(capsys, "explain", shipped_path, "--image", image, "--method", "gradcam", "--layer", "output",
          "--out", out, says="Grad-CAM needs a convolution layer")
+    mine = tmp_path / "my-folder"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    _bad(capsys, "explain", shipped_path, "--image", image, "--method", "gradcam", "--stages", mine, "--out", out,
+         says="my-folder")
+    assert (mine / "notes.txt").read_text() == "mine" and len(list(mine.iterdir())) == 1
+    _bad(capsys, "explain", shipped_path, "--image", image, "--method", "saliency", "--stages", tmp_path / "s",
+         "--out", out, says="--stages is for --method gradcam (its steps), not saliency")
+    _bad(capsys, "explain", shipped_path, "--image", image, "--method", "gradcam", "--stages", not_image,
+         "--out", out, says="is a file")
     _bad(capsys, "explain", tmp_path / "none.keras", "--image", image, "--method", "saliency", "--out", out,
          says="no such file")
     _bad(capsys, "explain", text_model, "--image", image, "--method", "saliency", "--out", out,
