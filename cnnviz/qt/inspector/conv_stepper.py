@@ -7,30 +7,25 @@ channel reads; SeparableConv2D shows its depthwise stage, then the pointwise sum
 What to step and how comes from the core's recipe (:mod:`cnnviz.core.inspect.layer_steps`); a layer the core
 cannot reproduce exactly is listed with the reason instead of numbers. Each cell is checked against the Keras
 layer's own output for the same cell (✓ when they agree within the recipe's tolerance, 1e-4 for float32).
+The per-cell grids (window, kernel, products, sums) and the computation are drawn by :class:`StepDetail`
+(step_detail.py); this module chooses the layer, channel and cell and checks each value against Keras.
 """
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Slot
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
-                               QSlider, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox,
+                               QVBoxLayout, QWidget)
 
 from . import step_text
-from .colors import NOTE_STYLE, data_range, symmetric_range
+from .colors import data_range
 from .number_grid import NumberGrid
+from .step_detail import StepDetail, boxed
 from .step_text import size_formula  # noqa: F401 - kept importable from here
 
 TOLERANCE = 1e-4  # float32; the check uses each layer's recipe (core/inspect/layer_steps), 16-bit layers looser
 REFUSAL_STYLE = ("font-size: 13pt; padding: 18px; background: #fff4e5; border: 1px solid #e0a040; "
                  "border-radius: 6px; color: #5a3a00;")
-
-
-def _boxed(title: str, widget: QWidget) -> QGroupBox:
-    box = QGroupBox(title)
-    v = QVBoxLayout(box)
-    v.setContentsMargins(4, 4, 4, 4)
-    v.addWidget(widget)
-    return box
 
 
 class StepperView(QWidget):
@@ -67,29 +62,15 @@ class StepperView(QWidget):
 
         self.input_grid = NumberGrid(max_cell=30, show_indices=True)
         self.output_grid = NumberGrid(max_cell=30, show_indices=True)
-        self.window_grid = NumberGrid(max_cell=46, min_cell=20, digits=3)
-        self.kernel_grid = NumberGrid(max_cell=46, min_cell=20, digits=3)
-        self.products_grid = NumberGrid(max_cell=46, min_cell=20, digits=2)
-        self.sums_grid = NumberGrid(max_cell=40, min_cell=10, digits=2)
-        for g in (self.window_grid, self.kernel_grid, self.products_grid):
-            g.setMinimumSize(190, 190)
-        self.sums_grid.setFixedHeight(48)
-        self.input_box = _boxed("Input", self.input_grid)
-        self.output_box = _boxed("Output", self.output_grid)
-        self.window_box = _boxed("Window", self.window_grid)
-        self.kernel_box = _boxed("× Kernel", self.kernel_grid)
-        self.products_box = _boxed("= Products", self.products_grid)
-        self.sums_box = _boxed("Sum of the products, per input channel (click one to show it)", self.sums_grid)
-        self.computation = QLabel()
-        self.computation.setWordWrap(True)
-        self.computation.setTextFormat(Qt.TextFormat.RichText)
-        self.computation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.computation.setStyleSheet("font-size: 12pt;")
-        self.result_label = QLabel()
-        self.result_label.setStyleSheet("font-size: 15pt; font-weight: 600;")
-        self.check_label = QLabel()
-        self.check_label.setStyleSheet(NOTE_STYLE)
-        self.check_label.setWordWrap(True)
+        self.input_box = boxed("Input", self.input_grid)
+        self.output_box = boxed("Output", self.output_grid)
+        self.detail = StepDetail()   # window x kernel = products, the computation; its parts stay reachable here
+        d = self.detail
+        self.window_grid, self.kernel_grid, self.products_grid, self.sums_grid = (
+            d.window_grid, d.kernel_grid, d.products_grid, d.sums_grid)
+        self.window_box, self.kernel_box, self.products_box, self.sums_box = (
+            d.window_box, d.kernel_box, d.products_box, d.sums_box)
+        self.computation, self.result_label, self.check_label = d.computation, d.result_label, d.check_label
         self.refusal = QLabel()
         self.refusal.setWordWrap(True)
         self.refusal.setStyleSheet(REFUSAL_STYLE)
@@ -107,21 +88,11 @@ class StepperView(QWidget):
         maps = QHBoxLayout()
         maps.addWidget(self.input_box, 1)
         maps.addWidget(self.output_box, 1)
-        detail = QGridLayout()
-        detail.addWidget(self.window_box, 0, 0)
-        detail.addWidget(self.kernel_box, 0, 1)
-        detail.addWidget(self.products_box, 0, 2)
-        text = QVBoxLayout()
-        text.addWidget(self.result_label)
-        text.addWidget(self.computation, 1)
-        text.addWidget(self.check_label)
-        detail.addLayout(text, 0, 3)
-        detail.setColumnStretch(3, 1)
         self.body = QWidget()
         body = QVBoxLayout(self.body)
         body.setContentsMargins(0, 0, 0, 0)
         body.addLayout(maps, 3)
-        body.addLayout(detail, 2)
+        body.addWidget(self.detail, 2)
         body.addWidget(self.sums_box)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
@@ -204,10 +175,8 @@ class StepperView(QWidget):
                                       "showing input channel")
         for w in (self.in_channel, self.in_channel_label):
             w.setVisible(picks > 1)
-        self.sums_box.setVisible(kind == "separable" or (kind == "conv" and picks > 1))
-        self.sums_grid.setFixedHeight(110 if kind == "separable" else 48)
-        for w in (self.kernel_box, self.products_box, self.textbook):
-            w.setVisible(kind != "pool")
+        self.detail.set_kind(kind, picks)
+        self.textbook.setVisible(kind != "pool")
         self.formula.setText(step_text.formula_text(self.layer, self.recipe, self.stepper, self._layer_input().shape,
                                                     self._source()))
         pos = self.position if keep_position and self.position < len(self.stepper) else 0
@@ -296,9 +265,10 @@ class StepperView(QWidget):
         self.output_box.setTitle(f"Output: {self.layer.name}, channel {self.out_channel.value()} "
                                  f"({out.shape[0]}×{out.shape[1]}) — click a cell to jump there")
         if kind == "pool":
-            self._show_pool(lo, hi, cmap)
+            self.detail.show_pool(self.step, lo, hi, cmap)
         else:
-            self._show_conv(lo, hi, cmap)
+            self.detail.show_conv(self.recipe, st, self.step, self.in_channel.value(), self.textbook.isChecked(),
+                                  lo, hi, cmap)
         keras = self.keras_value()
         diff = abs(self.step.value - keras)
         ok = "✓ equal" if self.recipe.agrees(self.step.value, keras) else "✗ DIFFERENT"
@@ -307,54 +277,6 @@ class StepperView(QWidget):
                                  + (f"<br>{self.recipe.note}" if self.recipe.note else ""))
         self.back_button.setEnabled(position > 0)
         self.step_button.setEnabled(position < len(st) - 1)
-
-    def _show_conv(self, lo: float, hi: float, cmap: str) -> None:
-        s, kind, c = self.step, self.recipe.kind, self.in_channel.value()
-        window, kernel, products, all_kernels, kernel_title = step_text.small_grids(self.recipe, self.stepper, s, c)
-        pad = s.is_padding
-        self.window_grid.set_data(window, lo, hi, cmap, padding=pad)
-        self.window_grid.set_highlight(None)
-        klo, khi = symmetric_range(all_kernels)
-        textbook = self.textbook.isChecked()
-        # the lecture's convolution writes this layer's kernel rotated by 180 degrees (V); window x W is unchanged
-        self.kernel_grid.set_data(np.rot90(kernel, 2) if textbook else kernel, klo, khi, "diverging")
-        plo, phi = symmetric_range(products)
-        self.products_grid.set_data(products, plo, phi, "diverging", padding=pad)
-        self.window_box.setTitle(step_text.window_title(s))
-        self.kernel_box.setTitle(f"{kernel_title}, as the textbook writes it: V = W rotated 180\u00b0"
-                                 if textbook else kernel_title)
-        self.products_box.setTitle("= Products: each window cell times the V cell diagonally opposite"
-                                   if textbook else "= Products (element by element)")
-        if kind == "conv":
-            if s.window.shape[2] > 1:
-                slo, shi = symmetric_range(s.channel_sums)
-                self.sums_grid.set_data(s.channel_sums[None, :], slo, shi, "diverging")
-                self.sums_grid.set_highlight((0, c, 1, 1))
-            self.sums_box.setTitle("Sum of the products, per input channel (click one to show it)")
-            text = step_text.conv_text(s, c)
-        elif kind == "depthwise":
-            text = step_text.depthwise_text(s)
-        else:
-            rows = np.stack([s.depthwise_values, s.pointwise, s.pointwise_products])
-            slo, shi = symmetric_range(rows)
-            self.sums_grid.set_data(rows, slo, shi, "diverging")
-            self.sums_grid.set_highlight((0, c, 3, 1))
-            self.sums_box.setTitle(f"Stage 2, pointwise 1×1 — row 1: the {rows.shape[1]} depthwise values d of "
-                                   f"this cell; row 2: filter {s.out_channel}'s weights w; row 3: d·w, summed "
-                                   "below (click a column to show its stage 1)")
-            text = step_text.separable_text(s, c)
-        if textbook:
-            text += step_text.textbook_text(s)
-        self.computation.setText(text)
-        self.result_label.setText(f"output[{s.index[0]}, {s.index[1]}] = {s.value:.6f}")
-
-    def _show_pool(self, lo: float, hi: float, cmap: str) -> None:
-        s = self.step
-        self.window_grid.set_data(np.nan_to_num(s.window), lo, hi, cmap, padding=s.is_padding)
-        self.window_grid.set_highlight(None, [s.argmax] if s.argmax is not None else [])
-        self.window_box.setTitle(step_text.window_title(s))
-        self.computation.setText(step_text.pool_text(s))
-        self.result_label.setText(f"output[{s.index[0]}, {s.index[1]}] = {s.value:.6f}")
 
     # -------------------------------------------------------------------------------------------- slots
     @Slot()
