@@ -1,7 +1,7 @@
 """The Draw tab's deletion check (cnnviz.qt.canvas.deletion_view) on a real DrawPanel with the shipped model: a
 real MNIST test digit put on the canvas gets a saliency deletion curve below the random one (smaller area), the
 curves drawn are the core's (cnnviz.core.explain.attribution) for the drawing's model input, and a stroke drawn
-with the mouse gets its curves too."""
+with the mouse gets its curves too, by occlusion and by the Inspector's Grad-CAM."""
 from __future__ import annotations
 
 import numpy as np
@@ -108,6 +108,23 @@ def test_a_drawn_stroke_and_another_method_get_their_curves(panel, qtbot):
     _settle(panel)
     assert view.result.method == "occlusion" and "Occlusion (solid)" in view.auc.text()
     assert len(view.plot.deletion_curve.getData()[1]) == STEPS + 1
+    # Grad-CAM ranks the pixels by the Inspector's own Grad-CAM map of the predicted class
+    from cnnviz.core.explain import attribution as attr
+    from cnnviz.core.explain.scores import ClassScores
+    from cnnviz.core.inspect.inspection import ModelInspector
+
+    view.method.setCurrentIndex(view.method.findData("gradcam"))
+    assert view.result is None
+    _settle(panel)
+    r = view.result
+    assert r.method == "gradcam" and "Grad-CAM (solid)" in view.auc.text()
+    model = panel._active.model
+    heat = ModelInspector(model, copy=False).grad_cam(r.image, r.class_index)
+    np.testing.assert_allclose(r.heat, heat, atol=1e-5)
+    assert r.heat.shape == r.image.shape[:2] and r.heat.min() >= 0 and r.heat.max() == pytest.approx(1.0)
+    np.testing.assert_allclose(r.deletion.probabilities,
+                               attr.deletion_curve(ClassScores(model), r.image, r.class_index, heat, steps=STEPS)
+                               .probabilities, atol=1e-5)
     canvas.clear()
     panel.predict_now()
     assert view.result is None and "Draw a digit" in view.verdict.text()

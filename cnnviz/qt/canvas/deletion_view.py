@@ -3,7 +3,8 @@ check of the Inspector's "Why this prediction" on the drawing.
 
 Whenever the drawing, the model or the method changes, a job on the app's TensorFlow lane (one key, newest wins)
 computes the attribution of the predicted class (saliency, integrated gradients or occlusion: cnnviz.core.explain
-.attribution, the same functions the Inspector uses), then the deletion curve of its order and of a seeded random
+.attribution; Grad-CAM: cnnviz.core.inspect.inspection.ModelInspector.grad_cam; the same functions the Inspector
+uses), then the deletion curve of its order and of a seeded random
 order; the two curves are drawn with the Inspector's plot (cnnviz.qt.inspector.deletion_plot) and the areas under
 them compared. Nothing here runs TensorFlow on the GUI thread.
 """
@@ -28,7 +29,9 @@ SEED = 0          # the random order's seed
 IG_STEPS = 32
 THUMB = 84
 ERROR = "#c62828"
-METHODS = (("saliency", "Saliency"), ("integrated-gradients", "Integrated gradients"), ("occlusion", "Occlusion"))
+METHODS = (("saliency", "Saliency"), ("integrated-gradients", "Integrated gradients"), ("occlusion", "Occlusion"),
+           ("gradcam", "Grad-CAM"))
+UNSIGNED = ("saliency", "gradcam")   # maps of 0..max; the others are signed (for / against the class)
 NAMES = dict(METHODS)
 
 
@@ -53,11 +56,10 @@ def _deletion_job(model, scores_cache: dict, image: np.ndarray, method: str) -> 
 
     from ..concurrency import current_token
 
-    key = id(model)
-    if key not in scores_cache:
+    if scores_cache.get("model") is not model:   # one model's scores (and Grad-CAM inspector) at a time
         scores_cache.clear()
-        scores_cache[key] = ClassScores(model)
-    scores = scores_cache[key]
+        scores_cache.update(model=model, scores=ClassScores(model))
+    scores = scores_cache["scores"]
     k = int(np.argmax(np.asarray(scores.probabilities(image[None]))[0]))
     if method == "saliency":
         heat = np.abs(attr.gradient(scores, image, k)).max(axis=-1)
@@ -65,6 +67,12 @@ def _deletion_job(model, scores_cache: dict, image: np.ndarray, method: str) -> 
         heat = attr.integrated_gradients(scores, image, k, steps=IG_STEPS).attributions.sum(axis=-1)
     elif method == "occlusion":
         heat = attr.occlusion(scores, image, k)
+    elif method == "gradcam":
+        if "inspector" not in scores_cache:
+            from cnnviz.core.inspect.inspection import ModelInspector
+
+            scores_cache["inspector"] = ModelInspector(model, copy=False)
+        heat = scores_cache["inspector"].grad_cam(image, k)
     else:
         raise ValueError(f"unknown attribution method {method!r}")
     current_token().check()   # a newer drawing replaced this one: stop before the deletion curves
@@ -179,7 +187,7 @@ class DeletionView(QWidget):
             self.verdict.setTextFormat(Qt.TextFormat.RichText)
             return
         name = NAMES[r.method]
-        signed = r.method != "saliency"
+        signed = r.method not in UNSIGNED
         pm = QPixmap.fromImage(rgb_to_qimage(heat_rgb(r.heat, signed=signed)))
         self.heat_image.setPixmap(pm.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
                                             Qt.TransformationMode.FastTransformation))
