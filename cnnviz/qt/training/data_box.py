@@ -5,7 +5,8 @@ the box is recognised and loaded. Loads run through a LoadRunner (cnnviz.qt.task
 before, "Cancel" stops the current one, progress is shown as it comes, and a slow or stuck load never holds up
 the next (e.g. the bundled sample after a folder that was too big). A failed load shows the DatasetError's
 message; when nothing was found locally the message says in one line what to choose, and a button offers the
-bundled sample.
+bundled sample. The status line, progress row, message and sample button are a :class:`LoadFeedback`
+(load_feedback.py).
 
 "CelebA (folder)" is streamed from disk while training (cnnviz.core.data.celeba): choosing it reads only the index
 files (off the GUI thread) into a :class:`CelebASource` (celeba_source.py); the training worker builds the
@@ -14,8 +15,7 @@ tf.data pipelines from it.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton,
-                               QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QSpinBox, QVBoxLayout, QWidget
 
 from cnnviz.core.data.celeba import CELEBA_ATTRIBUTES, DEFAULT_ATTRIBUTE, CelebAIndex
 from cnnviz.core.data.choice import DataChoice
@@ -25,15 +25,11 @@ from cnnviz.core.data.datasets import DATASETS, DEFAULT_DATASET, load_dataset
 from ..tasks import LoadRunner
 from .celeba_source import CELEBA, CELEBA_TEST_LIMIT, CELEBA_TITLE, CELEBA_VALID_LIMIT, CelebASource, load_celeba_source
 from .data_preview import ClassCountsPlot, celeba_preview_items, celeba_summary, dataset_preview_items, dataset_summary
-from .data_source import WHAT_TO_CHOOSE, DataSourceRow, accepts_path, dropped_path, recognize
+from .data_source import DataSourceRow, accepts_path, dropped_path, recognize
 from .images import ThumbnailStrip
+from .load_feedback import LoadFeedback, explain_failure
 
 __all__ = ["CELEBA", "CelebASource", "DataBox"]
-
-ERROR_STYLE = "QLabel { color: #b71c1c; background: #fdecea; border: 1px solid #f5c2c0; padding: 4px; }"
-PROGRESS_WORDS = {"listing": "Looking for images: {done:,} files found", "reading": "Reading images: {done:,} of "
-                  "{total:,}", "index": "Reading the CelebA index: {done:,} of {total:,} rows",
-                  "faces": "Decoding preview faces: {done} of {total}"}
 
 
 def _load(name: str, path: str | None, image_size: tuple[int, int], color_mode: str) -> Dataset | DatasetError:
@@ -84,25 +80,11 @@ class DataBox(QGroupBox):
         self.folder_edit, self.browse_button = self.folder_row.edit, self.folder_row.button
         self.folder_row.path_chosen.connect(self._on_folder_row_path_chosen)
 
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        self.progress = QProgressBar()
-        self.progress.setTextVisible(False)
-        self.progress.setMaximumHeight(10)
-        self.cancel_button = QPushButton("Cancel loading")
-        self.cancel_button.setToolTip("Stop reading this dataset; choose another one, or the same again")
+        self.feedback = LoadFeedback()   # status, progress + cancel, error + sample offer, as attributes here too
+        f = self.feedback
+        self.status, self.progress, self.cancel_button, self.busy_row, self.error, self.sample_button = (
+            f.status, f.progress, f.cancel_button, f.busy_row, f.error, f.sample_button)
         self.cancel_button.clicked.connect(self._on_cancel_button_clicked)
-        self.busy_row = QWidget()
-        busy = QHBoxLayout(self.busy_row)
-        busy.setContentsMargins(0, 0, 0, 0)
-        busy.addWidget(self.progress, 1)
-        busy.addWidget(self.cancel_button)
-        self.busy_row.hide()
-        self.error = QLabel()
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet(ERROR_STYLE)
-        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.sample_button = QPushButton("Use the bundled MNIST sample instead")
         self.sample_button.clicked.connect(self._on_sample_button_clicked)
 
         self.limit_spin = QSpinBox()
@@ -125,13 +107,9 @@ class DataBox(QGroupBox):
         form.addRow("Images to use", self.limit_spin)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(self.status)
-        layout.addWidget(self.busy_row)
-        layout.addWidget(self.error)
-        layout.addWidget(self.sample_button)
-        layout.addWidget(self.preview)
-        layout.addWidget(self.counts_plot)
-        self._show_error(None)
+        for w in (*self.feedback.widgets, self.preview, self.counts_plot):
+            layout.addWidget(w)
+        self.feedback.show_error(None)
         self.combo.currentIndexChanged.connect(self._on_combo_current_index_changed)
         self.attribute_combo.currentIndexChanged.connect(self._on_attribute_combo_current_index_changed)
         self.select(DEFAULT_DATASET)
@@ -240,7 +218,7 @@ class DataBox(QGroupBox):
 
     def reload(self) -> None:
         self.dataset = None
-        self._show_error(None)
+        self.feedback.show_error(None)
         name = self.name
         celeba = name == CELEBA
         self._form.setRowVisible(self.folder_row, accepts_path(name))
@@ -281,11 +259,9 @@ class DataBox(QGroupBox):
         self.dataset_changed.emit(None)
 
     def _start(self, text: str, fn, *args) -> None:
-        self.status.setText(text)
+        self.feedback.start(text)
         self.preview.placeholder = "loading…"
         self.preview.set_items([])
-        self.progress.setRange(0, 0)
-        self.busy_row.show()
         self._token = self.loads.submit(fn, *args)
 
     # --- slots ----------------------------------------------------------------------------------------
@@ -316,7 +292,8 @@ class DataBox(QGroupBox):
             return
         self.busy_row.hide()
         if isinstance(result, DatasetError):
-            self._fail(self._explain(result), offer_sample=result.suggest_sample, details=str(result))
+            self._fail(explain_failure(result, self.name, bool(self.folder_edit.text())),
+                       offer_sample=result.suggest_sample, details=str(result))
             return
         self.dataset = result
         if isinstance(result, CelebASource):
@@ -348,28 +325,12 @@ class DataBox(QGroupBox):
     def _on_loads_progress(self, token: int, what: str, done: int, total: int) -> None:
         if token != self._token:
             return
-        words = PROGRESS_WORDS.get(what, "{done:,}")
-        self.status.setText(words.format(done=done, total=max(total, done)) + "…")
-        if total > 0:
-            self.progress.setRange(0, total)
-            self.progress.setValue(min(done, total))
-        else:
-            self.progress.setRange(0, 0)
-
-    def _explain(self, exc: DatasetError) -> str:
-        """The message to show: for "nothing found" (no file chosen, nothing local, no download) one line that
-        says what to choose; otherwise the reader's own message."""
-        name, message = self.name, str(exc)
-        if exc.suggest_sample and accepts_path(name) and not self.folder_edit.text():
-            first = message.split("\n", 1)[0].rstrip(".")
-            return (f"{first}. Click “Open file or folder…” and choose {WHAT_TO_CHOOSE[name]}, or drop it on this "
-                    "box.")
-        return message
+        self.feedback.show_progress(what, done, total)
 
     def _fail(self, message: str, offer_sample: bool, details: str = "") -> None:
         self.dataset = None
         self.status.setText("")
-        self._show_error(message, offer_sample=offer_sample and self.name != DEFAULT_DATASET, details=details)
+        self.feedback.show_error(message, offer_sample=offer_sample and self.name != DEFAULT_DATASET, details=details)
         self.preview.placeholder = "no data"
         self.preview.set_items([])
         self._set_counts(None)
@@ -392,12 +353,6 @@ class DataBox(QGroupBox):
             self.open_path(path)
 
     # --- display --------------------------------------------------------------------------------------
-    def _show_error(self, message: str | None, offer_sample: bool = False, details: str = "") -> None:
-        self.error.setText(message or "")
-        self.error.setToolTip(details if details and details != message else "")
-        self.error.setVisible(bool(message))
-        self.sample_button.setVisible(bool(message) and offer_sample)
-
     def _show_dataset(self, ds: Dataset) -> None:
         self.status.setText(dataset_summary(ds))
         self.status.setToolTip(ds.source)
