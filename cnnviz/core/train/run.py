@@ -14,6 +14,9 @@
 * run folder: the layout of cnnviz.core.train.runs (spec.json, config.json, meta.json, state.json, history.jsonl,
   checkpoints/, model.keras, metrics.json). The app writes its runs under ``runs.app_runs_dir()``.
 
+What the run records about its data (meta.json, the images' fingerprints) and takes from it (the test images,
+the snapshot image) is cnnviz.core.train.run_data.
+
 ``config.json`` holds ``{"training": TrainingConfig, "data": DataChoice}``, the same two objects as a run config
 (``*.run.json``), so a run config exported by the app reproduces the app's run: same images, split, settings, seed.
 With ``deterministic`` on, the run enables TensorFlow's op determinism first (process-wide; slower), which makes
@@ -22,20 +25,19 @@ reruns bit-identical.
 from __future__ import annotations
 
 import math
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
 from cnnviz.core.data.choice import DataChoice  # noqa: F401 (part of this module's interface)
 from cnnviz.core.train.config import TrainingConfig, TrainingError
-from cnnviz.core.train.evaluation import TestImages, evaluate_batches
+from cnnviz.core.train.evaluation import evaluate_batches
 from cnnviz.core.train.events import HISTORY_KEYS, EpochResult, TrainingFinished
 from cnnviz.core.train.prepared import prepare_data
 from cnnviz.core.train.run_commit import checkpoint_mismatch, checkpoint_record, model_signature, reconcile_history
+from cnnviz.core.train.run_data import evaluation_images, fingerprints, run_meta, snapshot_sample
 from cnnviz.core.train.runs import RunDirectory, RunError, save_model_atomic
 from cnnviz.core.train.session import TrainingSession
 
@@ -65,66 +67,6 @@ def apply_determinism(config: TrainingConfig) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
-def _meta(data, origin: str) -> dict[str, Any]:
-    from cnnviz.core.tf_runtime import versions
-
-    meta = {"versions": versions(), "origin": origin, "command": list(sys.argv),
-            "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    if getattr(data, "info", None) is not None:   # streamed CelebA
-        info = data.info
-        meta["dataset"] = {"name": data.name, "source": data.source, "train": info.counts["train"],
-                           "valid": info.counts["valid"], "test": info.counts["test"], "attribute": info.attribute,
-                           "positives": dict(info.positives), "input_shape": list(data.input_shape),
-                           "class_names": list(data.class_names)}
-    else:
-        meta["dataset"] = {"name": data.name, "source": data.source, "train": int(len(data.x_train)),
-                           "test": int(len(data.x_test)), "input_shape": list(data.input_shape),
-                           "class_names": list(data.class_names),
-                           "notes": list(getattr(data, "notes", ()))}   # e.g. the unreadable files skipped
-    return meta
-
-
-def fingerprints(data, prepared) -> dict[str, str] | None:
-    """SHA-256 of the images a run trains on, to compare two runs' data without the data: ``selection`` (the
-    chosen uint8 training images and labels, before the split) and ``split`` (the validation images and labels).
-    None for streamed data (CelebA), whose images are read as training goes."""
-    import hashlib
-
-    if not hasattr(data, "x_train") or not hasattr(prepared, "x_val"):
-        return None
-
-    def sha(*arrays) -> str:
-        h = hashlib.sha256()
-        for a in arrays:
-            a = np.ascontiguousarray(a)
-            h.update(str((a.dtype.str, a.shape)).encode())
-            h.update(a.data)
-        return h.hexdigest()
-
-    return {"selection": sha(data.x_train, np.asarray(data.y_train, np.int64)),
-            "split": sha(prepared.x_val, np.asarray(prepared.y_val, np.int64))}
-
-
-def _test_images(data, streamed: bool) -> TestImages:
-    if streamed:
-        return TestImages(data.num_classes, stream=data.test if data.info.counts["test"] else None,
-                          y=None if data.info.counts["test"] else np.zeros(0, np.int64),
-                          x=None if data.info.counts["test"] else np.zeros((0, *data.input_shape), np.float32))
-    return TestImages(data.num_classes, x=data.x_test, y=data.y_test)
-
-
-def _snapshot_sample(data, streamed: bool, index: int) -> np.ndarray:
-    """One image (HWC) whose feature maps are recorded each epoch: a test image, else a training one."""
-    if streamed:
-        source = data.test if data.info.counts["test"] else data.valid if data.info.counts["valid"] else data.train
-        for x, _ in source.skip(max(0, index)).take(1):
-            return np.asarray(x)
-        for x, _ in source.take(1):
-            return np.asarray(x)
-    x = data.x_test if len(data.x_test) else data.x_train
-    return x[min(max(0, index), len(x) - 1)]
-
-
 class Run:
     """A run being trained: its session, its folder, its data. Make one with :meth:`start` or :meth:`resume`.
 
@@ -142,7 +84,7 @@ class Run:
         self.choice = choice
         self.config = config
         self.data = data
-        self.test = _test_images(data, streamed)
+        self.test = evaluation_images(data, streamed)
         self.snapshots = snapshots
         self.class_names = tuple(data.class_names)
         self.num_classes = int(data.num_classes)
@@ -186,7 +128,7 @@ class Run:
             model, prepared, config, emit, batch_interval_s=batch_interval_s, drop_remainder=strategy is not None))
         run_dir = RunDirectory.create(folder, config={"training": config.to_dict(), "data": data.to_dict()},
                                       spec=None if spec is None else spec.to_dict(),
-                                      meta={**_meta(loaded_data, origin),
+                                      meta={**run_meta(loaded_data, origin),
                                             "split": {"train": int(prepared.train_count),
                                                       "validation": int(prepared.val_count)},
                                             "fingerprints": fingerprints(loaded_data, prepared),
@@ -256,7 +198,7 @@ class Run:
 
         snapshots = None
         if strategy is None:   # a snapshot sub-model outside the strategy's scope would not see its variables
-            snapshots = SnapshotStore(_snapshot_sample(data, choice.streamed, snapshot_index))
+            snapshots = SnapshotStore(snapshot_sample(data, choice.streamed, snapshot_index))
             snapshots.take(session.epochs_done, session.model)   # before this run's first epoch
         run = cls(folder=run_dir, session=session, choice=choice, config=config, data=data,
                   streamed=choice.streamed, snapshots=snapshots, strategy=strategy)
