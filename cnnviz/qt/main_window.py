@@ -2,22 +2,21 @@
 
 The window makes the app state (cnnviz.qt.state.AppState: the document being edited, the current model, the last
 run, the background lanes) and hands it to the panels; the menu actions live beside it in cnnviz.qt.actions and
-cnnviz.qt.models. Everything that has to stop at close is in one registry (``shutdown_registry``); closing the
-window stops and waits on all of it. The window is shown before TensorFlow is imported
-(``start_background_work`` queues the import on the TensorFlow lane). A tab's placeholder is replaced with
-``window.set_panel("Training", widget)``.
+cnnviz.qt.models, the menu bar in cnnviz.qt.window_menus. Everything that has to stop at close is in one registry
+(``shutdown_registry``, filled by cnnviz.qt.window_shutdown); closing the window stops and waits on all of it. The
+window is shown before TensorFlow is imported (``start_background_work`` queues the import on the TensorFlow lane).
+A tab's placeholder is replaced with ``window.set_panel("Training", widget)``.
 """
 from __future__ import annotations
 
 import sys
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 
-from cnnviz import __version__
 from cnnviz.core.io.autosave import Autosave
-from cnnviz.qt.actions import SPEC_FILTER, DocumentActions, RunMenuActions, make_action
+from cnnviz.qt.actions import SPEC_FILTER, DocumentActions, RunMenuActions
 from cnnviz.qt.builder import BuilderPanel, SpecDocument
 from cnnviz.qt.canvas.panel import DrawPanel
 from cnnviz.qt.classroom import install_classroom
@@ -33,6 +32,8 @@ from cnnviz.qt.settings import AppSettings
 from cnnviz.qt.state import AppState, LastRun
 from cnnviz.qt.tf_loader import TensorFlowLoader
 from cnnviz.qt.training.panel import TrainingPanel
+from cnnviz.qt.window_menus import install_menus, show_about_dialog
+from cnnviz.qt.window_shutdown import register_shutdown
 
 __all__ = ["SPEC_FILTER", "TAB_TITLES", "MainWindow", "install_excepthook"]
 
@@ -91,7 +92,7 @@ class MainWindow(QMainWindow):
         self.run_actions = RunMenuActions(self.runs, self, parent=self)
         self.tf_loader = TensorFlowLoader(self.background.tf, self)
         self._load_tensorflow = load_tensorflow
-        self._register_shutdown()
+        register_shutdown(self)
         self._connect()
 
         self.tf_status = QLabel("TensorFlow: not loaded" if load_tensorflow else
@@ -99,8 +100,7 @@ class MainWindow(QMainWindow):
         self.model_status = QLabel()
         self.statusBar().addPermanentWidget(self.model_status)
         self.statusBar().addPermanentWidget(self.tf_status)
-        self._make_actions()
-        self._make_menus()
+        install_menus(self, TAB_TITLES)   # File, Edit, Presets, View, Help
         from cnnviz.qt.lesson.dock import install_lesson_dock
 
         self.lesson_dock = install_lesson_dock(self)   # View > Lesson (F9): the guided lesson beside any tab
@@ -129,19 +129,6 @@ class MainWindow(QMainWindow):
         self.tf_loader.ready.connect(self._on_tf_loader_ready)
         self.tf_loader.failed.connect(self._on_tf_loader_failed)
 
-    def _register_shutdown(self) -> None:
-        """What closing stops, in order: the training run first (it may take seconds and keeps its history),
-        then the panels' own timers and jobs, the autosave, and last the lanes they all run on."""
-        add = self.shutdown_registry.add
-        add("training", self._stop_training_and_keep_history)
-        add("inspector", self._shutdown_inspector)
-        add("draw", self.draw)
-        add("augment", self.augment)
-        add("runs", self._shutdown_runs)
-        add("model actions", self.models)
-        add("autosave", self.autosave.shutdown)
-        add("background lanes", self.background)
-
     # --- panels ---------------------------------------------------------------------------------------------
     def panel(self, title: str) -> QWidget:
         return self.tabs.widget(TAB_TITLES.index(title))
@@ -169,69 +156,10 @@ class MainWindow(QMainWindow):
             self.set_panel("Inspector", self._inspector)
         return self._inspector
 
-    # --- actions and menus --------------------------------------------------------------------------------------
-    def _make_actions(self) -> None:
-        sk = QKeySequence.StandardKey
-        files, runs = self.files, self.run_actions
-        self.new_action, self.open_action = files.new_action, files.open_action
-        self.save_action, self.save_as_action = files.save_action, files.save_as_action
-        self.recent_menu = files.recent_menu
-        self.open_run_action, self.follow_run_action = runs.open_run_action, runs.follow_run_action
-        self.import_action = make_action(self, "&Import model…", self._on_import_triggered, "Ctrl+I",
-                                         "Load a trained Keras model (.keras): its layers go to the builder when "
-                                         "the builder supports them, the model to the other tabs")
-        self.export_action = make_action(self, "&Export model…", self._on_export_triggered, "Ctrl+E",
-                                         "Export the trained model (.keras, weights, SavedModel, TFLite, ONNX), "
-                                         "verified by loading it back")
-        self.run_config_action = make_action(self, "Export as &run config…", self._on_run_config_triggered, None,
-                                             "Write what `cnnviz-cli train` needs to run this experiment headless")
-        self.bundle_action = make_action(self, "Export reproducibility &bundle…", self._on_bundle_triggered, None,
-                                         "Spec, Keras code, settings, seed, data, history, test metrics and "
-                                         "library versions of the last training run, in one folder")
-        self.quit_action = make_action(self, "&Quit", self._on_quit_triggered, sk.Quit, "Quit cnnviz")
-        self.undo_action = self.document.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence(sk.Undo))
-        self.redo_action = self.document.undo_stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcut(QKeySequence(sk.Redo))
-        self.about_action = make_action(self, "&About cnnviz", self.show_about, None, "About cnnviz")
-        self.tab_actions = []
-        for i, title in enumerate(TAB_TITLES):
-            act = make_action(self, title, self._on_tab_action_triggered, f"Ctrl+{i + 1}", f"Show the {title} tab")
-            act.setData(i)
-            self.tab_actions.append(act)
-
-    def _make_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.setToolTipsVisible(True)
-        file_menu.addActions([self.new_action, self.open_action])
-        file_menu.addMenu(self.recent_menu)
-        file_menu.addSeparator()
-        file_menu.addActions([self.save_action, self.save_as_action])
-        file_menu.addSeparator()
-        file_menu.addActions([self.import_action, self.export_action, self.bundle_action, self.run_config_action])
-        file_menu.addSeparator()
-        file_menu.addActions([self.open_run_action, self.follow_run_action])
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        edit_menu = bar.addMenu("&Edit")
-        edit_menu.addActions([self.undo_action, self.redo_action])
-        edit_menu.addSeparator()
-        edit_menu.addAction(self.builder.copy_code_action)
-        self.presets_menu = bar.addMenu("&Presets")
-        self.presets_menu.setToolTipsVisible(True)
-        self.presets_menu.addActions(self.builder.preset_actions)
-        view_menu = bar.addMenu("&View")
-        view_menu.addActions(self.tab_actions)
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.about_action)
-
+    # --- menu actions (made in cnnviz.qt.window_menus) ------------------------------------------------------------
     @Slot()
     def show_about(self) -> None:
-        QMessageBox.about(self, "About cnnviz",
-                          f"<h3>cnnviz {__version__}</h3><p>A desktop studio for learning convolutional neural "
-                          "networks: build a CNN, see its shapes and parameters, train it, look inside it.</p>"
-                          "<p>PySide6 (Qt 6), pyqtgraph, TensorFlow/Keras. MIT licence.</p>")
+        show_about_dialog(self)
 
     @Slot()
     def _on_tab_action_triggered(self) -> None:
@@ -411,30 +339,8 @@ class MainWindow(QMainWindow):
         self.last_session.shutdown()
         return self.shutdown_registry.shutdown(30000)
 
-    def _shutdown_inspector(self) -> bool:
+    def _shutdown_inspector(self) -> bool:   # in the registry (cnnviz.qt.window_shutdown)
         return True if self._inspector is None else self._inspector.shutdown()
-
-    def _shutdown_runs(self) -> None:
-        self.runs.shutdown()
-
-    def _stop_training_and_keep_history(self) -> bool:
-        """Closing while training: stop within 5 s and keep the history so far in the cnnviz home folder."""
-        busy = self.training.is_busy
-        stopped = self.training.shutdown(5000)
-        run_folder = self.training.run_folder   # the run folder holds every finished epoch
-        if busy and run_folder is not None and (run_folder / "history.jsonl").is_file():
-            import time
-
-            from cnnviz.core.io.autosave import cnnviz_home
-            from cnnviz.qt.training.export import save_run_history_csv
-
-            folder = cnnviz_home() / "history"
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-                save_run_history_csv(run_folder, folder / time.strftime("training-%Y%m%d-%H%M%S.csv"))
-            except OSError:
-                pass  # closing must not fail; the user was not asked for this file
-        return stopped
 
 
 def install_excepthook(window: QWidget):
