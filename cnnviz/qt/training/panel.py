@@ -1,7 +1,7 @@
 """The Training tab: set-up form on the left; Train / Stop / Train more, progress, live plots and results on the
 right. Training runs on a worker thread (workers.TrainingRunner) through the core Run that ``cnnviz-cli train`` runs
 too, so every run made here is a run folder in the app's runs folder (cnnviz.core.train.runs.app_runs_dir), listed
-in the Runs tab; this panel only shows its events.
+in the Runs tab; this panel only shows its events. Its widgets and where they sit are in panel_layout.
 """
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ import html
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSpinBox,
-                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from cnnviz.core.data.choice import DataChoice
 from cnnviz.core.model.shapes import classifier_problems, infer_shapes
@@ -21,11 +20,8 @@ from cnnviz.core.train.events import BatchProgress, EpochResult, TrainingFinishe
 
 from ..workers import RunOutcome, TrainingJob, TrainingRunner
 from .export import save_history_csv, save_widget_png
-from .learning_view import LearningView
-from .live_plots import LivePlots
-from .progress import RunProgress
-from .results import ResultsView
-from .setup_form import SetupForm
+from .panel_layout import build_layout
+
 
 class TrainingPanel(QWidget):
     """Train the builder's model. Signals: ``model_trained(keras.Model)`` after every run (a copy, safe to use
@@ -53,86 +49,16 @@ class TrainingPanel(QWidget):
         if state is not None:   # a preset with a training recipe brings its settings (fast99: batch 256, ...)
             state.document.preset_loaded.connect(self._on_preset_loaded)
         self.runner = TrainingRunner(self, lane=None if state is None else state.background.training)
-        self.form = SetupForm()
+        build_layout(self)   # the form, buttons, plots and results, where each sits (panel_layout)
         self.form.changed.connect(self._on_form_changed)
-        scroll = QScrollArea()
-        scroll.setWidget(self.form)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(340)
-        scroll.setMaximumWidth(520)
-
-        self.train_button = QPushButton("Train")   # its text says the epochs it trains (the form's Epochs)
-        self.train_button.setDefault(True)
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Stop after the current batch; the weights and the curves so far are kept")
-        self.more_button = QPushButton("Train more")
-        self.more_spin = QSpinBox()   # how many epochs Train more adds; Train itself uses the form's Epochs
-        self.more_spin.setRange(1, 10000)
-        self.more_spin.setValue(5)
-        self.more_spin.setPrefix("+")
-        self.more_spin.setSuffix(" epochs")
-        self.more_spin.setToolTip("How many more epochs “Train more” adds to the model trained so far. "
-                                  "Train (a fresh model) uses Epochs in the set-up on the left.")
         self.more_spin.valueChanged.connect(self._on_more_spin_value_changed)
-        self.report = RunProgress()
-        self.progress, self.progress_label, self.message = self.report.bar, self.report.label, self.report.message
-        self.model_label = QLabel()   # which model Train builds, and the app's current model (every tab's)
-        self.model_label.setWordWrap(True)
-        self.model_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.csv_button = QPushButton("Export history (CSV)…")
-        self.png_button = QPushButton("Save plots (PNG)…")
         self.train_button.clicked.connect(self._on_train_button_clicked)
         self.stop_button.clicked.connect(self._on_stop_button_clicked)
         self.more_button.clicked.connect(self._on_more_button_clicked)
         self.csv_button.clicked.connect(self._on_csv_button_clicked)
         self.png_button.clicked.connect(self._on_png_button_clicked)
-
-        self.plots = LivePlots()
-        self.results = ResultsView()
         self.results.inspect_requested.connect(self.inspect_requested)
-        self.learning = LearningView()   # "watch it learn": recorded on the training thread at each epoch's end
         self.learning.inspect_requested.connect(self.inspect_requested)
-        self.plot_tabs = QTabWidget()
-        self.plot_tabs.setDocumentMode(True)
-        self.plot_tabs.addTab(self.plots, "Curves")
-        self.plot_tabs.addTab(self.learning, "Watch it learn")
-        self.plot_tabs.setTabToolTip(1, "After every epoch: where the network puts the test images (PCA of its "
-                                        "last hidden layer) and how each layer's weights are spread")
-
-        controls = QHBoxLayout()
-        for w in (self.train_button, self.stop_button, self.more_button, self.more_spin):
-            controls.addWidget(w)
-        controls.addWidget(self.progress, 1)
-        exports = QHBoxLayout()
-        exports.addStretch(1)
-        exports.addWidget(self.csv_button)
-        exports.addWidget(self.png_button)
-        right = QWidget()
-        rl = QVBoxLayout(right)
-        rl.setContentsMargins(4, 0, 0, 0)
-        rl.addWidget(self.model_label)
-        rl.addLayout(controls)
-        rl.addWidget(self.progress_label)
-        rl.addWidget(self.message)
-        vsplit = QSplitter(Qt.Orientation.Vertical)
-        vsplit.addWidget(self.plot_tabs)
-        vsplit.addWidget(self.results)
-        vsplit.setStretchFactor(0, 1)
-        vsplit.setStretchFactor(1, 1)
-        vsplit.setSizes([330, 330])
-        vsplit.setChildrenCollapsible(False)
-        rl.addWidget(vsplit, 1)
-        rl.addLayout(exports)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(scroll)
-        split.addWidget(right)
-        split.setStretchFactor(1, 1)
-        split.setSizes([390, 810])
-        split.setChildrenCollapsible(False)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(split)
 
         r = self.runner
         r.training_started.connect(self._on_runner_training_started)
