@@ -107,11 +107,16 @@ def test_address_joins_a_running_ray_cluster_and_leaves_it_running(tmp_path):
     import tempfile
 
     port = _free_port()
+    import secrets
+
     temp = tempfile.mkdtemp(prefix="ray", dir="/tmp")   # short: Ray's socket paths must fit in 107 characters
     ray = Path(sys.executable).parent / "ray"
+    # a cluster with token authentication and its own token, whatever ~/.ray holds on this machine; Ray sends the
+    # token to an explicit address only when told to (RAY_AUTH_MODE=token), as a user joining their cluster does
+    env = {**ENV, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
     head = subprocess.Popen([str(ray), "start", "--head", "--block", f"--port={port}", "--num-cpus=2",
                              "--include-dashboard=false", f"--temp-dir={temp}", "--disable-usage-stats"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     try:
         for _ in range(600):   # the head takes seconds to listen
             with socket.socket() as s:
@@ -120,10 +125,8 @@ def test_address_joins_a_running_ray_cluster_and_leaves_it_running(tmp_path):
             assert head.poll() is None, head.stderr.read()[-3000:]
             time.sleep(0.1)
         out = tmp_path / "sweep"
-        # the head turned token authentication on (Ray's default); Ray sends the token to an explicit address only
-        # when told to (RAY_AUTH_MODE=token), as a user joining their cluster does
         result = _sweep(_config(tmp_path, TWO), out, "--address", f"127.0.0.1:{port}", "--concurrent", "2",
-                        env={**ENV, "RAY_AUTH_MODE": "token"})
+                        env=env)
         assert result.returncode == 0, result.stderr[-3000:]
         assert f"Ray at 127.0.0.1:{port}, 2 at a time" in result.stderr
         assert result.stdout.startswith("2 of 2 trial(s) completed"), result.stdout

@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 import ray
 from ray import cloudpickle, tune
+from ray.exceptions import AuthenticationError
 
 from cnnviz.core.errors import user_message
 from cnnviz.core.train.sweep import SweepError, SweepPlan, write_plan, write_summary
@@ -159,6 +160,9 @@ def start_ray(address: str | None) -> None:
     if address:
         try:
             ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
+        except AuthenticationError as exc:   # RAY_AUTH_MODE=token with no token here
+            lines = str(exc).splitlines() or [type(exc).__name__]
+            raise SweepError(f"cannot join the Ray cluster at {address}: {lines[0]}"[:600]) from None
         except ConnectionError as exc:   # none running (auto), or one that refused this driver (its token)
             if address == "auto":
                 raise SweepError("--address auto: no Ray runs on this machine: start one with `ray start --head`, "
