@@ -128,7 +128,8 @@ def _write_stages(folder: str, steps, scale: int) -> None:
     previous = run_replacing(folder, kind="Grad-CAM stages", folder=True, write=write)
     if previous:
         print(f"cnnviz-cli: {previous}", file=sys.stderr)
-    shown = {"activations": f": channel {c} of {k}", "alpha": "; largest: " + ", ".join(f"{ch} ({a:+.4f})" for ch, a in steps.top_channels(3))}
+    largest = ", ".join(f"{ch} ({a:+.4f})" for ch, a in steps.top_channels(3))
+    shown = {"activations": f": channel {c} of {k}", "alpha": f"; largest: {largest}"}
     print(f"Grad-CAM on {steps.layer} ({h}x{w}x{k}) for class {steps.class_index}, score before softmax "
           f"{steps.score:.4f}:", file=sys.stderr)
     for stage in STAGE_FILES:

@@ -147,7 +147,7 @@ def start_ray(address: str | None) -> None:
     """A small local Ray, or join the cluster at ``address`` (``auto``: the one `ray start` made here)."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")   # never phone home
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
-    # a failed trial is one line of _Progress (its run folder keeps the whole error), not Tune's traceback
+    # a failed trial is one line of _Progress (summary.json keeps the same line), not Tune's traceback
     os.environ.setdefault("TUNE_PRINT_ALL_TRIAL_ERRORS", "0")
     import logging
 
@@ -160,15 +160,15 @@ def start_ray(address: str | None) -> None:
     if address:
         try:
             ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
-        except AuthenticationError as exc:   # RAY_AUTH_MODE=token with no token here
-            lines = str(exc).splitlines() or [type(exc).__name__]
-            raise SweepError(f"cannot join the Ray cluster at {address}: {lines[0]}"[:600]) from None
-        except ConnectionError as exc:   # none running (auto), or one that refused this driver (its token)
-            if address == "auto":
+        except (AuthenticationError, ConnectionError) as exc:
+            first = (str(exc).splitlines() or [type(exc).__name__])[0]
+            if isinstance(exc, AuthenticationError):   # RAY_AUTH_MODE=token with no token here
+                raise SweepError(f"cannot join the Ray cluster at {address}: {first}"[:600]) from None
+            if address == "auto":   # none running here
                 raise SweepError("--address auto: no Ray runs on this machine: start one with `ray start --head`, "
                                  "or leave out --address for a local Ray") from None
-            lines = str(exc).splitlines() or [type(exc).__name__]
-            raise SweepError(f"cannot join the Ray cluster at {address}: {lines[0].rstrip('.')}. A cluster with "
+            # one that refused this driver (its token)
+            raise SweepError(f"cannot join the Ray cluster at {address}: {first.rstrip('.')}. A cluster with "
                              "token authentication (Ray's default) is sent this machine's token only with "
                              "RAY_AUTH_MODE=token set (the token: ~/.ray/auth_token or RAY_AUTH_TOKEN)") from None
     else:
